@@ -1,0 +1,139 @@
+// The composition root: builds every dependency from config, wires HTTP and
+// Socket.IO, and returns { http, io, deps, listen, close }. No module-level singletons.
+import express from 'express';
+import helmet from 'helmet';
+import cors from 'cors';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from 'mongoose';
+import type Redis from 'ioredis';
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { connectMongo, pingMongo } from './data/mongo';
+import { createRedis, pingRedis, redisReady } from './data/redis';
+import { createTokenService, type TokenService } from './domain/auth/token.service';
+import { createMetrics, type Metrics } from './http/metrics';
+import { healthRouter } from './http/health.router';
+import { requestContext } from './http/request-context';
+import { errorMiddleware, notFoundRoute } from './http/error.middleware';
+import { createIo } from './socket/create-io';
+import type { AppServer } from './socket/types';
+import { buildChat, type Chat } from './chat';
+
+export interface Deps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  db: Connection;
+  /** Null in single-node mode (no REDIS_URL). */
+  redis: Redis | null;
+  tokens: TokenService;
+  isDraining(): boolean;
+}
+
+export interface App {
+  deps: Deps;
+  chat: Chat;
+  http: http.Server;
+  io: AppServer;
+  /** Listens on config.port (0 = any free port) and resolves the bound port. */
+  listen(): Promise<number>;
+  /** Readiness turns 503; no new connections are accepted. */
+  startDraining(): void;
+  /** Graceful stop: drain, close sockets, close MongoDB and Redis. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  log?: Logger;
+  /** Overrides config.mongodbUri (used when the embedded database was started for us). */
+  mongodbUri?: string;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.logLevel, { nodeId: config.nodeId });
+  const mongodbUri = opts.mongodbUri ?? config.mongodbUri;
+  if (!mongodbUri) throw new Error('createApp: no MongoDB URI (main.ts starts the embedded database when MONGODB_URI is unset)');
+  const metrics = createMetrics({ node: config.nodeId });
+  const db = await connectMongo(mongodbUri, log);
+  const redis = config.redisUrl ? createRedis(config.redisUrl, log, 'commands') : null;
+  if (redis) await redisReady(redis).catch(() => log.warn('redis not ready at start; continuing, readiness reports it'));
+  let draining = false;
+  const deps: Deps = {
+    config,
+    log,
+    metrics,
+    db,
+    redis,
+    tokens: createTokenService(config.jwt),
+    isDraining: () => draining,
+  };
+
+  const chat = await buildChat(deps);
+
+  const api = express();
+  api.disable('x-powered-by');
+  api.set('trust proxy', true);
+  api.use(requestContext(log));
+  api.use(helmet());
+  api.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins }));
+  api.use(
+    healthRouter({
+      metrics,
+      metricsToken: config.metricsToken,
+      isDraining: () => draining,
+      checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: () => pingRedis(redis) } : {}) },
+    }),
+  );
+  api.use(express.json({ limit: '64kb', strict: true }));
+  api.use('/api/v1', chat.router);
+  api.use(notFoundRoute);
+  api.use(errorMiddleware);
+
+  const server = http.createServer(api);
+  const io = createIo(server, {
+    config,
+    log,
+    metrics,
+    tokens: deps.tokens,
+    handlers: chat.socketHandlers,
+    hooks: chat.connectionHooks,
+  });
+  await chat.attachIo(io);
+
+  let closing: Promise<void> | null = null;
+  const app: App = {
+    deps,
+    chat,
+    http: server,
+    io,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    startDraining: () => {
+      draining = true;
+    },
+    close: () => {
+      closing ??= (async () => {
+        draining = true;
+        await chat.drain(io, config.shutdownGraceMs);
+        await new Promise<void>((resolve) => {
+          io.close(() => resolve());
+          // io.close() also closes the HTTP server; idle keep-alive sockets must not hold it open.
+          server.closeIdleConnections?.();
+        });
+        await chat.close();
+        await db.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));
+        if (redis) await redis.quit().catch(() => redis.disconnect());
+        log.info('closed');
+      })();
+      return closing;
+    },
+  };
+  return app;
+}

@@ -1,0 +1,173 @@
+// The only reader of process.env: every setting is parsed and validated once at
+// start, so a bad value stops the process with one line naming the variable.
+import Ajv from 'ajv';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  nodeId: string;
+  host: string;
+  port: number;
+  mongodbUri: string | null;
+  redisUrl: string | null;
+  jwt: {
+    algorithm: JwtAlgorithm;
+    /** HS256 shared secret. */
+    secret: string | null;
+    /** PEM public key for RS256/ES256 verification. */
+    publicKey: string | null;
+    /** PEM private key; lets register/login issue RS256/ES256 tokens. */
+    privateKey: string | null;
+    ttlSeconds: number;
+    issuer: string | null;
+    audience: string | null;
+  };
+  logLevel: string;
+  corsOrigins: string[] | '*';
+  shutdownGraceMs: number;
+  metricsToken: string | null;
+  dataDir: string;
+  devdb: { port: number; dir: string; backend: 'sqlite' | 'postgresql'; postgresqlUrl: string | null };
+  limits: {
+    messagesPerWindow: number;
+    messageWindowMs: number;
+    joinsPerWindow: number;
+    joinWindowMs: number;
+    connectionsPerUser: number;
+    connectionsPerIp: number;
+  };
+  presence: { offlineGraceMs: number; heartbeatMs: number; nodeTtlMs: number };
+  typing: { autoStopMs: number; throttleMs: number };
+}
+
+export class ConfigError extends Error {}
+
+const schema = {
+  type: 'object',
+  properties: {
+    NODE_ENV: { enum: ['development', 'production', 'test'], default: 'development' },
+    NODE_ID: { type: 'string', minLength: 1, maxLength: 64 },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    MONGODB_URI: { type: 'string', pattern: '^mongodb(\\+srv)?://' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://' },
+    JWT_ALGORITHM: { enum: ['HS256', 'RS256', 'ES256'] },
+    JWT_SECRET: { type: 'string', minLength: 16 },
+    JWT_PUBLIC_KEY: { type: 'string', pattern: 'BEGIN PUBLIC KEY' },
+    JWT_PRIVATE_KEY: { type: 'string', pattern: 'PRIVATE KEY' },
+    JWT_TTL_SECONDS: { type: 'integer', minimum: 30, maximum: 2592000, default: 86400 },
+    JWT_ISSUER: { type: 'string', minLength: 1 },
+    JWT_AUDIENCE: { type: 'string', minLength: 1 },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    CORS_ORIGINS: { type: 'string', default: '*' },
+    SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
+    METRICS_TOKEN: { type: 'string', minLength: 8 },
+    DATA_DIR: { type: 'string', minLength: 1, default: '.data' },
+    DEVDB_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 27017 },
+    DEVDB_DIR: { type: 'string', minLength: 1 },
+    DEVDB_BACKEND: { enum: ['sqlite', 'postgresql'], default: 'sqlite' },
+    DEVDB_POSTGRESQL_URL: { type: 'string', pattern: '^postgres(ql)?://' },
+    RATE_LIMIT_MESSAGES: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
+    RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
+    RATE_LIMIT_JOINS: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
+    RATE_LIMIT_JOIN_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
+    MAX_CONNECTIONS_PER_USER: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
+    MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 1, maximum: 1000000, default: 100000 },
+    PRESENCE_GRACE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
+    PRESENCE_HEARTBEAT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
+    PRESENCE_NODE_TTL_MS: { type: 'integer', minimum: 500, maximum: 120000, default: 15000 },
+    TYPING_AUTO_STOP_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
+    TYPING_THROTTLE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
+  },
+} as const;
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
+const validateEnv = ajv.compile(schema);
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  if (!validateEnv(raw)) {
+    const err = validateEnv.errors![0];
+    const name = err.instancePath.replace(/^\//, '') || String(err.params && (err.params as { missingProperty?: string }).missingProperty);
+    throw new ConfigError(`${name}: ${err.message}${env[name] !== undefined ? ` (got ${JSON.stringify(env[name])})` : ''}`);
+  }
+  const e = raw as Record<string, any>;
+  const nodeEnv = e.NODE_ENV as Config['nodeEnv'];
+  const dataDir = path.resolve(e.DATA_DIR);
+  const algorithm: JwtAlgorithm = e.JWT_ALGORITHM ?? (e.JWT_PUBLIC_KEY ? 'RS256' : 'HS256');
+  let secret: string | null = e.JWT_SECRET ?? null;
+  const publicKey: string | null = e.JWT_PUBLIC_KEY ?? null;
+  if (algorithm === 'HS256') {
+    if (publicKey) throw new ConfigError('JWT_PUBLIC_KEY: set, but JWT_ALGORITHM is HS256 (use RS256 or ES256)');
+    if (!secret) {
+      if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET: required when NODE_ENV=production');
+      secret = devSecret(dataDir);
+    }
+  } else {
+    if (!publicKey) throw new ConfigError(`JWT_PUBLIC_KEY: required for JWT_ALGORITHM=${algorithm}`);
+    if (secret) throw new ConfigError(`JWT_SECRET: set, but JWT_ALGORITHM is ${algorithm}; refusing an ambiguous key setup`);
+  }
+  if (nodeEnv === 'production' && !e.MONGODB_URI) throw new ConfigError('MONGODB_URI: required when NODE_ENV=production');
+  const cors = String(e.CORS_ORIGINS).trim();
+  return {
+    nodeEnv,
+    nodeId: e.NODE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
+    host: e.HOST,
+    port: e.PORT,
+    mongodbUri: e.MONGODB_URI ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    jwt: {
+      algorithm,
+      secret,
+      publicKey,
+      privateKey: e.JWT_PRIVATE_KEY ?? null,
+      ttlSeconds: e.JWT_TTL_SECONDS,
+      issuer: e.JWT_ISSUER ?? null,
+      audience: e.JWT_AUDIENCE ?? null,
+    },
+    logLevel: e.LOG_LEVEL,
+    corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    metricsToken: e.METRICS_TOKEN ?? null,
+    dataDir,
+    devdb: {
+      port: e.DEVDB_PORT,
+      dir: path.resolve(e.DEVDB_DIR ?? path.join(dataDir, 'devdb')),
+      backend: e.DEVDB_BACKEND,
+      postgresqlUrl: e.DEVDB_POSTGRESQL_URL ?? null,
+    },
+    limits: {
+      messagesPerWindow: e.RATE_LIMIT_MESSAGES,
+      messageWindowMs: e.RATE_LIMIT_WINDOW_MS,
+      joinsPerWindow: e.RATE_LIMIT_JOINS,
+      joinWindowMs: e.RATE_LIMIT_JOIN_WINDOW_MS,
+      connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    },
+    presence: { offlineGraceMs: e.PRESENCE_GRACE_MS, heartbeatMs: e.PRESENCE_HEARTBEAT_MS, nodeTtlMs: e.PRESENCE_NODE_TTL_MS },
+    typing: { autoStopMs: e.TYPING_AUTO_STOP_MS, throttleMs: e.TYPING_THROTTLE_MS },
+  };
+}
+
+/** In development a generated secret is kept under the data dir so tokens survive restarts. */
+function devSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const secret = crypto.randomBytes(32).toString('hex');
+    fs.writeFileSync(file, secret, { mode: 0o600 });
+    process.emitWarning(`JWT_SECRET not set: generated a development secret in ${file}`);
+    return secret;
+  }
+}

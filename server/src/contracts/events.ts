@@ -1,0 +1,53 @@
+// Event maps for the typed Socket.IO server: emit/on are checked against them.
+// Payloads from clients are `unknown` on purpose: types do not replace validation.
+import type { AckCallback } from './ack';
+import type { MessageDto, PresenceStatus } from './dto';
+
+export type ClientCommand =
+  | 'room:create'
+  | 'room:join'
+  | 'room:leave'
+  | 'room:invite'
+  | 'room:kick'
+  | 'room:list'
+  | 'room:members'
+  | 'dm:open'
+  | 'message:send'
+  | 'message:edit'
+  | 'message:delete'
+  | 'message:react'
+  | 'message:history'
+  | 'message:read'
+  | 'presence:get'
+  | 'auth:refresh'
+  | 'typing:start'
+  | 'typing:stop';
+
+export type ClientToServerEvents = {
+  [E in ClientCommand]: (payload: unknown, ack?: AckCallback) => void;
+};
+
+export interface ServerToClientEvents {
+  'message:new': (message: MessageDto) => void;
+  'message:updated': (message: MessageDto) => void;
+  'room:member_joined': (p: { roomId: string; userId: string }) => void;
+  'room:member_left': (p: { roomId: string; userId: string }) => void;
+  typing: (p: { roomId: string; userId: string; typing: boolean }) => void;
+  'read:updated': (p: { roomId: string; userId: string; lastReadSeq: number }) => void;
+  'presence:updated': (p: { userId: string; status: PresenceStatus; lastSeenAt: string | null }) => void;
+  'session:expired': (p: Record<string, never>) => void;
+  /** Extension: this node is shutting down; reconnect (the load balancer sends you elsewhere). */
+  'server:draining': (p: { reconnectInMs: number }) => void;
+}
+
+/** Node-to-node requests over the adapter (serverSideEmit). */
+export interface InterServerEvents {
+  'presence:ping': () => void;
+}
+
+export interface SocketData {
+  userId: string;
+  /** Token expiry, unix seconds. */
+  exp: number;
+  requestIdPrefix: string;
+}

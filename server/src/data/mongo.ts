@@ -1,0 +1,39 @@
+// The MongoDB connection (one per app, never the mongoose global) and its health probe.
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from '../logger';
+
+/** Opens a connection; commands fail fast instead of buffering while the database is down. */
+export async function connectMongo(uri: string, log: Logger): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: 5000,
+    bufferCommands: false,
+    autoIndex: false,
+    maxPoolSize: 50,
+  });
+  conn.on('disconnected', () => log.warn('mongodb disconnected'));
+  conn.on('reconnected', () => log.info('mongodb reconnected'));
+  await conn.asPromise();
+  log.info({ db: conn.name }, 'mongodb connected');
+  return conn;
+}
+
+/** Resolves true when the database answers a ping within the timeout. */
+export async function pingMongo(conn: Connection, timeoutMs = 1500): Promise<boolean> {
+  if (conn.readyState !== 1 || !conn.db) return false;
+  try {
+    await withTimeout(conn.db.admin().ping(), timeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,59 @@
+// Issues and verifies JWTs exactly as the contract says: only the configured
+// algorithm is accepted, so `alg: none` and HS/RS confusion are refused.
+import jwt, { type Algorithm } from 'jsonwebtoken';
+import type { Config } from '../../config';
+import { AppError, errors } from '../../errors';
+
+export interface VerifiedToken {
+  userId: string;
+  /** Expiry, unix seconds. */
+  exp: number;
+  jti?: string;
+}
+
+export interface TokenService {
+  verify(token: unknown): VerifiedToken;
+  /** Null when this node holds only a public key and cannot sign. */
+  issue(userId: string): { token: string; exp: number };
+  canIssue: boolean;
+}
+
+/** Builds the token service from the validated JWT config. */
+export function createTokenService(cfg: Config['jwt']): TokenService {
+  const algorithm = cfg.algorithm as Algorithm;
+  const verifyKey = cfg.algorithm === 'HS256' ? cfg.secret! : cfg.publicKey!;
+  const signKey = cfg.algorithm === 'HS256' ? cfg.secret : cfg.privateKey;
+  const verifyOptions: jwt.VerifyOptions = {
+    algorithms: [algorithm],
+    ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
+    ...(cfg.audience ? { audience: cfg.audience } : {}),
+  };
+  return {
+    canIssue: Boolean(signKey),
+    verify(token: unknown): VerifiedToken {
+      if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw errors.unauthorized('missing token');
+      let payload: string | jwt.JwtPayload;
+      try {
+        payload = jwt.verify(token, verifyKey, verifyOptions);
+      } catch (err) {
+        const name = (err as Error).name;
+        throw new AppError('UNAUTHORIZED', name === 'TokenExpiredError' ? 'token expired' : name === 'NotBeforeError' ? 'token not yet valid' : 'invalid token');
+      }
+      if (typeof payload !== 'object' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+        throw errors.unauthorized('token has no subject');
+      }
+      if (typeof payload.exp !== 'number') throw errors.unauthorized('token has no expiry');
+      return { userId: payload.sub, exp: payload.exp, ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}) };
+    },
+    issue(userId: string) {
+      if (!signKey) throw new AppError('UNAVAILABLE', 'this server verifies tokens from an external issuer and cannot issue them');
+      const exp = Math.floor(Date.now() / 1000) + cfg.ttlSeconds;
+      const token = jwt.sign({ sub: userId, exp }, signKey, {
+        algorithm,
+        ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
+        ...(cfg.audience ? { audience: cfg.audience } : {}),
+      });
+      return { token, exp };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// Starts a real app on a free port against the shared test database (a fresh
+// database name per app, so test files never see each other's data).
+import crypto from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { inject } from 'vitest';
+import { createApp, type App } from '../../server/src/app';
+import { loadConfig, type Config } from '../../server/src/config';
+import { createLogger } from '../../server/src/logger';
+
+export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef';
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  url: string;
+  port: number;
+  dbName: string;
+  close(): Promise<void>;
+}
+
+/** Mongo URI for a fresh, uniquely named database on the test server. */
+export function freshMongoUri(prefix = 't'): { uri: string; dbName: string } {
+  const base = new URL(inject('mongoBaseUri'));
+  const dbName = `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+  base.pathname = `/${dbName}`;
+  return { uri: base.toString(), dbName };
+}
+
+/** The environment a test app runs with; overrides win. */
+export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SHUTDOWN_GRACE_MS: '500',
+    DATA_DIR: '.data/test',
+    ...overrides,
+  };
+}
+
+export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const { uri, dbName } = freshMongoUri();
+  const config = loadConfig(testEnv({ MONGODB_URI: uri, ...env }));
+  const app = await createApp(config, { log: createLogger(config.logLevel) });
+  const port = await app.listen();
+  return { app, config, url: `http://127.0.0.1:${port}`, port, dbName, close: () => app.close() };
+}
+
+/** Signs an HS256 token the way an external issuer sharing the secret would. */
+export function signToken(userId: string, opts: jwt.SignOptions = {}, secret = TEST_JWT_SECRET): string {
+  return jwt.sign({ sub: userId }, secret, { algorithm: 'HS256', expiresIn: 3600, ...opts });
+}

@@ -1,0 +1,100 @@
+// Real socket.io-client helpers: connect, request with ack, wait for events.
+import { io, type Socket } from 'socket.io-client';
+
+export type Client = Socket;
+
+export interface ConnectOptions {
+  transports?: Array<'websocket' | 'polling'>;
+  headers?: Record<string, string>;
+  auth?: Record<string, unknown>;
+}
+
+/** Connects with `auth: { token }` and resolves once connected (rejects on connect_error). */
+export function connect(url: string, token: string | null, opts: ConnectOptions = {}): Promise<Client> {
+  const socket = io(url, {
+    auth: opts.auth ?? (token === null ? {} : { token }),
+    transports: opts.transports ?? ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: opts.headers,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/** Resolves with the connect_error a refused handshake produces. */
+export function connectError(url: string, token: unknown, opts: ConnectOptions = {}): Promise<Error & { data?: { code: string; message: string } }> {
+  const socket = io(url, {
+    auth: opts.auth ?? { token },
+    transports: opts.transports ?? ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: opts.headers,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.close();
+      reject(new Error('handshake unexpectedly accepted'));
+    });
+    socket.once('connect_error', (err) => {
+      socket.close();
+      resolve(err as Error & { data?: { code: string; message: string } });
+    });
+  });
+}
+
+export interface Ack<T = any> {
+  ok: boolean;
+  data?: T;
+  error?: { code: string; message: string; details?: any };
+}
+
+/** Emits a request and resolves with its ack (fails the test after 5 s). */
+export function request<T = any>(socket: Client, event: string, payload?: unknown, timeoutMs = 5000): Promise<Ack<T>> {
+  return socket.timeout(timeoutMs).emitWithAck(event, payload);
+}
+
+/** Resolves with the next `event` whose payload passes `match`. */
+export function waitFor<T = any>(socket: Client, event: string, match: (p: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, on);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, timeoutMs);
+    const on = (p: T) => {
+      if (!match(p)) return;
+      clearTimeout(timer);
+      socket.off(event, on);
+      resolve(p);
+    };
+    socket.on(event, on);
+  });
+}
+
+/** Collects every `event` payload from now on. */
+export function collect<T = any>(socket: Client, event: string): T[] {
+  const items: T[] = [];
+  socket.on(event, (p: T) => items.push(p));
+  return items;
+}
+
+/** Resolves true if no `event` arrives within ms. */
+export function noEvent(socket: Client, event: string, ms = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const on = () => {
+      clearTimeout(timer);
+      socket.off(event, on);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      socket.off(event, on);
+      resolve(true);
+    }, ms);
+    socket.on(event, on);
+  });
+}
