@@ -1,17 +1,43 @@
-// Wires the chat domain into the transports: repositories → services → socket
-// handlers and REST routers. app.ts calls buildChat once per app.
+// Wires the chat domain into the transports: models → repositories → services →
+// socket handlers and REST routers. app.ts calls buildChat once per app.
 import { Router } from 'express';
 import type { Deps } from './app';
+import { defineModels, ensureIndexes } from './data/models';
+import { createRepositories, type Repositories } from './data/repositories';
+import { createMemoryPresenceStore } from './data/presence-memory.store';
+import { createAccess } from './domain/access';
+import { toMessageDto } from './domain/mappers';
+import { createMessageService } from './domain/messages/message.service';
+import { noDomainEvents, type DomainEvents } from './domain/notifier';
+import { createPresenceService } from './domain/presence/presence.service';
+import type { PresenceStore } from './domain/presence/presence.store';
+import { createLimiter } from './domain/rate-limit';
+import { createRoomService } from './domain/rooms/room.service';
+import type { Services } from './domain/services';
+import { createTypingService } from './domain/typing/typing.service';
+import { createUserService } from './domain/users/user.service';
+import { authRouter } from './http/routers/auth.router';
+import { roomsRouter } from './http/routers/rooms.router';
+import { usersRouter } from './http/routers/users.router';
+import { requireAuth } from './http/route';
 import type { ConnectionHooks } from './socket/create-io';
 import type { SocketHandler } from './socket/define-handler';
-import type { AppServer } from './socket/types';
+import { messageHandlers } from './socket/handlers/message.handlers';
+import { presenceHandlers } from './socket/handlers/presence.handlers';
+import { roomHandlers } from './socket/handlers/room.handlers';
 import { sessionHandlers } from './socket/handlers/session.handlers';
+import { MessageFanout } from './socket/message-fanout';
+import { roomChannel } from './socket/room-names';
+import { createSocketNotifier } from './socket/socket-notifier';
+import type { AppServer } from './socket/types';
 
 export interface Chat {
+  services: Services;
+  repos: Repositories;
   router: Router;
   socketHandlers: SocketHandler[];
   connectionHooks: ConnectionHooks[];
-  /** Called once the io server exists (notifiers, adapters, cross-node listeners). */
+  /** Called once the io server exists (notifier, fanout, cross-node listeners). */
   attachIo(io: AppServer): Promise<void>;
   /** Tells clients to reconnect elsewhere, spread over the grace period. */
   drain(io: AppServer, graceMs: number): Promise<void>;
@@ -19,14 +45,96 @@ export interface Chat {
   close(): Promise<void>;
 }
 
-export async function buildChat(deps: Deps): Promise<Chat> {
+export interface ChatOptions {
+  events?: DomainEvents;
+  presenceStore?: PresenceStore;
+}
+
+export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Chat> {
+  const models = defineModels(deps.db);
+  await ensureIndexes(models);
+  const repos = createRepositories(models);
+  const access = createAccess(repos);
+  const notifier = createSocketNotifier(deps.metrics);
+  const events = opts.events ?? noDomainEvents;
+  const store = opts.presenceStore ?? createMemoryPresenceStore();
+  const { limits } = deps.config;
+
+  const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
+  const services: Services = {
+    users: createUserService(repos, deps.tokens),
+    presence,
+    rooms: createRoomService({
+      repos,
+      access,
+      notifier,
+      events,
+      presence,
+      joinLimiter: createLimiter(deps.redis, { keyPrefix: 'join', points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
+    }),
+    messages: createMessageService({
+      repos,
+      access,
+      notifier,
+      events,
+      sendLimiter: createLimiter(deps.redis, { keyPrefix: 'send', points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
+      onStored: () => deps.metrics.messagesStored.inc(),
+    }),
+    typing: createTypingService(access, notifier, deps.config.typing),
+  };
+
   const router = Router();
+  router.use(authRouter(services));
+  router.use(requireAuth(deps.tokens));
+  router.use(usersRouter(services));
+  router.use(roomsRouter(services));
+
+  let fanout: MessageFanout | null = null;
+
+  const connectionHooks: ConnectionHooks[] = [
+    {
+      // Subscribed before `connect` reaches the client: no event of its rooms is missed.
+      async onConnect(socket) {
+        const roomIds = await repos.memberships.roomIdsOf(socket.data.userId);
+        if (roomIds.length > 0) await socket.join(roomIds.map(roomChannel));
+      },
+    },
+    {
+      afterConnect(socket, log) {
+        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+      },
+      onDisconnect(socket, log) {
+        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+      },
+    },
+  ];
+
   return {
+    services,
+    repos,
     router,
-    socketHandlers: [...sessionHandlers(deps)],
-    connectionHooks: [],
-    attachIo: async () => {},
-    drain: async () => {},
-    close: async () => {},
+    socketHandlers: [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services)],
+    connectionHooks,
+    async attachIo(io) {
+      fanout = new MessageFanout({
+        deliver: (m) => {
+          io.local.to(roomChannel(m.roomId)).emit('message:new', m);
+          deps.metrics.broadcasts.inc({ event: 'message:new' });
+        },
+        loadRange: async (roomId, from, to) => (await repos.messages.inRange(roomId, from, to)).map(toMessageDto),
+        onError: (err) => deps.log.warn({ err }, 'gap fill failed'),
+      });
+      const local = fanout;
+      notifier.attach(io, (m) => local.accept(m));
+    },
+    async drain(io) {
+      io.emit('server:draining', { reconnectInMs: 0 });
+    },
+    async close() {
+      fanout?.close();
+      presence.close();
+      services.typing.close();
+      await store.close();
+    },
   };
 }

@@ -9,6 +9,7 @@ export type ClientCommand =
   | 'room:leave'
   | 'room:invite'
   | 'room:kick'
+  | 'room:set_role'
   | 'room:list'
   | 'room:members'
   | 'dm:open'
@@ -32,6 +33,8 @@ export interface ServerToClientEvents {
   'message:updated': (message: MessageDto) => void;
   'room:member_joined': (p: { roomId: string; userId: string }) => void;
   'room:member_left': (p: { roomId: string; userId: string }) => void;
+  /** Extension: you were invited to a private room; `room:join` it to become a member. */
+  'room:invited': (p: { roomId: string; by: string }) => void;
   typing: (p: { roomId: string; userId: string; typing: boolean }) => void;
   'read:updated': (p: { roomId: string; userId: string; lastReadSeq: number }) => void;
   'presence:updated': (p: { userId: string; status: PresenceStatus; lastSeenAt: string | null }) => void;

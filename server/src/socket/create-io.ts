@@ -20,6 +20,8 @@ export interface ConnectionHooks {
    * rooms before the client sees `connect`; a failure refuses the handshake.
    */
   onConnect?(socket: AppSocket, log: Logger): Promise<void>;
+  /** Runs once the socket is connected (paired with onDisconnect). */
+  afterConnect?(socket: AppSocket, log: Logger): void;
   onDisconnect?(socket: AppSocket, log: Logger): void;
 }
 
@@ -47,6 +49,7 @@ export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
   io.use((socket, next) => {
     const log = deps.log.child({ socketId: socket.id, userId: socket.data.userId });
     void (async () => {
+      await socket.join(userChannel(socket.data.userId));
       for (const hook of deps.hooks) await hook.onConnect?.(socket, log);
     })().then(
       () => next(),
@@ -60,7 +63,6 @@ export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
   io.on('connection', (socket) => {
     const log = deps.log.child({ socketId: socket.id, userId: socket.data.userId });
     deps.metrics.connectedSockets.inc();
-    void socket.join(userChannel(socket.data.userId));
     scheduleExpiry(socket);
     attachHandlers(socket, deps.handlers, deps.metrics, log);
     socket.on('disconnect', (reason) => {
@@ -69,6 +71,7 @@ export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
       log.debug({ reason }, 'socket disconnected');
       for (const hook of deps.hooks) hook.onDisconnect?.(socket, log);
     });
+    for (const hook of deps.hooks) hook.afterConnect?.(socket, log);
     log.debug('socket connected');
   });
   return io;

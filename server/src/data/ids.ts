@@ -1,0 +1,23 @@
+// Id generation. Ids are opaque to clients; some are derived so that a natural
+// unique key becomes the _id, which every MongoDB-compatible server enforces atomically.
+import crypto from 'node:crypto';
+import { Types } from 'mongoose';
+
+export const newId = (): string => new Types.ObjectId().toHexString();
+
+/** `${roomId}:${userId}`; room ids never contain ':'. */
+export const membershipId = (roomId: string, userId: string): string => `${roomId}:${userId}`;
+
+/** A message's id is a hash of its idempotency key (sender, clientMsgId). */
+export const messageId = (senderId: string, clientMsgId: string): string =>
+  crypto.createHash('sha256').update(`${senderId}\u0000${clientMsgId}`).digest('hex').slice(0, 24);
+
+/** One direct room per unordered pair of users. */
+export const directRoomId = (a: string, b: string): string => {
+  const [x, y] = [a, b].sort();
+  return `dm${crypto.createHash('sha256').update(`${x}\u0000${y}`).digest('hex').slice(0, 22)}`;
+};
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}

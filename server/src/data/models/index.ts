@@ -1,0 +1,169 @@
+// Mongoose schemas and their indexes. Ids are strings we generate (ObjectId hex, or
+// deterministic keys such as `${roomId}:${userId}`), so a unique pair is just a unique _id:
+// the one uniqueness every MongoDB-compatible server enforces atomically.
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Role, RoomType } from '../../contracts/dto';
+
+export interface UserDoc {
+  _id: string;
+  username: string;
+  /** Lower-cased username: uniqueness is case-insensitive. */
+  usernameKey: string;
+  displayName: string;
+  passwordHash: string;
+  createdAt: Date;
+  lastSeenAt: Date | null;
+}
+
+export interface RoomDoc {
+  _id: string;
+  type: RoomType;
+  name: string;
+  createdBy: string;
+  createdAt: Date;
+  /** Highest stored seq (a hint that may briefly lag; see messages.repository). */
+  lastSeq: number;
+  memberCount: number;
+  /** Sort key of room:list: creation, then every new message. */
+  lastActivityAt: Date;
+  retentionDays: number | null;
+}
+
+export interface MembershipDoc {
+  /** `${roomId}:${userId}`. */
+  _id: string;
+  roomId: string;
+  userId: string;
+  role: Role;
+  joinedAt: Date;
+  lastReadSeq: number;
+}
+
+/** Invitations to private rooms and bans after a kick: one record per (room, user). */
+export interface RoomAccessDoc {
+  _id: string;
+  roomId: string;
+  userId: string;
+  kind: 'invited' | 'banned';
+  by: string;
+  at: Date;
+}
+
+export interface MessageDoc {
+  /** Derived from (senderId, clientMsgId): idempotency is the unique _id (see messages.repository). */
+  _id: string;
+  roomId: string;
+  seq: number;
+  senderId: string;
+  clientMsgId: string;
+  text: string;
+  replyTo: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  reactions: Record<string, string[]>;
+}
+
+const userSchema = new Schema<UserDoc>(
+  {
+    _id: { type: String, required: true },
+    username: { type: String, required: true },
+    usernameKey: { type: String, required: true },
+    displayName: { type: String, required: true },
+    passwordHash: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'users' },
+);
+userSchema.index({ usernameKey: 1 }, { unique: true, name: 'username_unique' });
+
+const roomSchema = new Schema<RoomDoc>(
+  {
+    _id: { type: String, required: true },
+    type: { type: String, required: true },
+    name: { type: String, required: true },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    lastSeq: { type: Number, required: true, default: 0 },
+    memberCount: { type: Number, required: true, default: 0 },
+    lastActivityAt: { type: Date, required: true },
+    retentionDays: { type: Number, default: null },
+  },
+  { versionKey: false, collection: 'rooms' },
+);
+roomSchema.index({ lastActivityAt: -1, _id: -1 }, { name: 'activity' });
+roomSchema.index({ retentionDays: 1 }, { name: 'retention', sparse: true });
+
+const membershipSchema = new Schema<MembershipDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    userId: { type: String, required: true },
+    role: { type: String, required: true },
+    joinedAt: { type: Date, required: true },
+    lastReadSeq: { type: Number, required: true, default: 0 },
+  },
+  { versionKey: false, collection: 'memberships' },
+);
+membershipSchema.index({ userId: 1, roomId: 1 }, { name: 'by_user' });
+membershipSchema.index({ roomId: 1, joinedAt: 1, _id: 1 }, { name: 'by_room' });
+
+const roomAccessSchema = new Schema<RoomAccessDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    userId: { type: String, required: true },
+    kind: { type: String, required: true },
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'room_access' },
+);
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    senderId: { type: String, required: true },
+    clientMsgId: { type: String, required: true },
+    text: { type: String, default: '' },
+    replyTo: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    editedAt: { type: Date, default: null },
+    deletedAt: { type: Date, default: null },
+    reactions: { type: Schema.Types.Mixed, default: () => ({}) },
+  },
+  { versionKey: false, collection: 'messages', minimize: false },
+);
+// Keyset pagination and gap-free seq allocation both rest on this unique index.
+messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'room_seq' });
+messageSchema.index({ roomId: 1, createdAt: 1 }, { name: 'retention' });
+
+export interface Models {
+  User: Model<UserDoc>;
+  Room: Model<RoomDoc>;
+  Membership: Model<MembershipDoc>;
+  RoomAccess: Model<RoomAccessDoc>;
+  Message: Model<MessageDoc>;
+}
+
+/** Registers the models on a connection (not the mongoose global). */
+export function defineModels(conn: Connection): Models {
+  return {
+    User: conn.model<UserDoc>('User', userSchema),
+    Room: conn.model<RoomDoc>('Room', roomSchema),
+    Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
+    RoomAccess: conn.model<RoomAccessDoc>('RoomAccess', roomAccessSchema),
+    Message: conn.model<MessageDoc>('Message', messageSchema),
+  };
+}
+
+/** Creates the declared indexes at start (idempotent). */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models) as Model<unknown>[]) {
+    await model.createCollection().catch(() => undefined);
+    await model.createIndexes();
+  }
+}

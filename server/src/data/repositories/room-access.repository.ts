@@ -1,0 +1,17 @@
+// Invitations to private rooms and bans after a kick.
+import type { Models, RoomAccessDoc } from '../models';
+import { membershipId } from '../ids';
+
+export function roomAccessRepository({ RoomAccess }: Models) {
+  return {
+    get: (roomId: string, userId: string) => RoomAccess.findById(membershipId(roomId, userId)).lean<RoomAccessDoc>().exec(),
+    set: (roomId: string, userId: string, kind: RoomAccessDoc['kind'], by: string) =>
+      RoomAccess.updateOne(
+        { _id: membershipId(roomId, userId) },
+        { $set: { roomId, userId, kind, by, at: new Date() } },
+        { upsert: true },
+      ).exec(),
+    remove: (roomId: string, userId: string) => RoomAccess.deleteOne({ _id: membershipId(roomId, userId) }).exec(),
+  };
+}
+export type RoomAccessRepository = ReturnType<typeof roomAccessRepository>;

@@ -1,0 +1,45 @@
+// Documents → wire DTOs: nothing from mongoose ever reaches a client.
+import type { MemberDto, MessageDto, Role, RoomDto, UserDto } from '../contracts/dto';
+import type { MembershipDoc, MessageDoc, RoomDoc, UserDoc } from '../data/models';
+
+const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+export function toUserDto(u: UserDoc): UserDto {
+  return { id: u._id, username: u.username, displayName: u.displayName, createdAt: iso(u.createdAt)! };
+}
+
+export function toRoomDto(r: RoomDoc): RoomDto {
+  return {
+    id: r._id,
+    type: r.type,
+    name: r.name,
+    createdBy: r.createdBy,
+    createdAt: iso(r.createdAt)!,
+    lastSeq: r.lastSeq,
+    memberCount: r.memberCount,
+  };
+}
+
+export function toMessageDto(m: MessageDoc): MessageDto {
+  const reactions: Record<string, string[]> = {};
+  for (const [emoji, users] of Object.entries(m.reactions ?? {})) {
+    if (Array.isArray(users) && users.length > 0) reactions[emoji] = users;
+  }
+  return {
+    id: m._id,
+    roomId: m.roomId,
+    seq: m.seq,
+    senderId: m.senderId,
+    clientMsgId: m.clientMsgId,
+    text: m.text,
+    replyTo: m.replyTo ?? null,
+    createdAt: iso(m.createdAt)!,
+    editedAt: iso(m.editedAt),
+    deletedAt: iso(m.deletedAt),
+    reactions,
+  };
+}
+
+export function toMemberDto(m: MembershipDoc, online: boolean): MemberDto {
+  return { userId: m.userId, role: m.role as Role, joinedAt: iso(m.joinedAt)!, online };
+}

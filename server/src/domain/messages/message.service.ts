@@ -1,0 +1,154 @@
+// Messages: send (durable before ack, idempotent, gap-free seq), edit, delete,
+// react, history pages and read state.
+import type { HistoryPage, MessageDto } from '../../contracts/dto';
+import type { MessageDoc } from '../../data/models';
+import type { Repositories } from '../../data/repositories';
+import { messageId } from '../../data/ids';
+import { errors } from '../../errors';
+import type { Access } from '../access';
+import { isModerator } from '../access';
+import { toMessageDto } from '../mappers';
+import type { DomainEvents, Notifier } from '../notifier';
+import { DEFAULT_LIMIT } from '../pagination';
+import type { Limiter } from '../rate-limit';
+import { KeyedLock } from './room-lock';
+
+export interface MessageServiceDeps {
+  repos: Repositories;
+  access: Access;
+  notifier: Notifier;
+  events: DomainEvents;
+  sendLimiter: Limiter;
+  onStored?: () => void;
+}
+
+export interface SendInput {
+  roomId: string;
+  clientMsgId: string;
+  text: string;
+  replyTo?: string;
+}
+
+const MAX_DISTINCT_REACTIONS = 50;
+
+export function createMessageService({ repos, access, notifier, events, sendLimiter, onStored }: MessageServiceDeps) {
+  const lock = new KeyedLock();
+
+  /** A message the caller may act on: NOT_FOUND if missing, FORBIDDEN if not a member of its room. */
+  async function visibleMessage(userId: string, id: string) {
+    const message = await repos.messages.findById(id);
+    if (!message) throw errors.notFound('message');
+    const ctx = await access.member(message.roomId, userId);
+    return { message, ...ctx };
+  }
+
+  async function announceUpdate(doc: MessageDoc): Promise<MessageDto> {
+    const dto = toMessageDto(doc);
+    notifier.messageUpdated(dto);
+    await events.messageUpdated(dto);
+    return dto;
+  }
+
+  return {
+    async send(userId: string, input: SendInput): Promise<MessageDto> {
+      const id = messageId(userId, input.clientMsgId);
+      // A retry of a stored message succeeds (and is re-announced: a node that died
+      // before broadcasting it is covered by the sender's retry; receivers dedupe by seq).
+      const previous = await repos.messages.findById(id);
+      if (previous) {
+        if (previous.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
+        const dto = toMessageDto(previous);
+        notifier.messageNew(dto);
+        return dto;
+      }
+      await sendLimiter.consume(userId);
+      const { room } = await access.member(input.roomId, userId);
+      if (input.replyTo !== undefined) {
+        const parent = await repos.messages.findById(input.replyTo);
+        if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
+      }
+      const { message, created } = await lock.run(room._id, async () => {
+        const fresh = (await repos.rooms.findById(room._id)) ?? room;
+        const result = await repos.messages.insertNext(
+          {
+            _id: id,
+            roomId: room._id,
+            senderId: userId,
+            clientMsgId: input.clientMsgId,
+            text: input.text,
+            replyTo: input.replyTo ?? null,
+            createdAt: new Date(),
+            editedAt: null,
+            deletedAt: null,
+            reactions: {},
+          },
+          fresh.lastSeq,
+        );
+        if (result.created) {
+          await repos.rooms.advanceLastSeq(room._id, result.message.seq, result.message.createdAt);
+          // Announced inside the lock: this node emits a room's messages in seq order.
+          notifier.messageNew(toMessageDto(result.message));
+        }
+        return result;
+      });
+      if (message.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
+      const dto = toMessageDto(message);
+      if (created) {
+        onStored?.();
+        // Sending marks the room read up to one's own message: own messages never count as unread.
+        await repos.memberships.advanceRead(room._id, userId, message.seq);
+        await events.messageCreated(dto);
+      }
+      return dto;
+    },
+
+    async edit(userId: string, input: { messageId: string; text: string }): Promise<MessageDto> {
+      const { message } = await visibleMessage(userId, input.messageId);
+      if (message.senderId !== userId) throw errors.forbidden('only the sender can edit a message');
+      if (message.deletedAt) throw errors.conflict('message is deleted');
+      const updated = await repos.messages.edit(message._id, input.text, new Date());
+      if (!updated) throw errors.conflict('message is deleted');
+      return announceUpdate(updated);
+    },
+
+    async delete(userId: string, input: { messageId: string }): Promise<Record<string, never>> {
+      const { message, membership } = await visibleMessage(userId, input.messageId);
+      if (message.senderId !== userId && !isModerator(membership.role)) throw errors.forbidden('only the sender or a room owner/admin can delete');
+      if (message.deletedAt) return {};
+      const updated = await repos.messages.softDelete(message._id, new Date());
+      if (updated) await announceUpdate(updated);
+      return {};
+    },
+
+    async react(userId: string, input: { messageId: string; emoji: string; add: boolean }): Promise<MessageDto> {
+      const { message } = await visibleMessage(userId, input.messageId);
+      if (message.deletedAt) throw errors.conflict('message is deleted');
+      const reactions = message.reactions ?? {};
+      if (input.add && !(input.emoji in reactions) && Object.keys(reactions).length >= MAX_DISTINCT_REACTIONS) {
+        throw errors.conflict(`at most ${MAX_DISTINCT_REACTIONS} different reactions per message`);
+      }
+      const updated = await repos.messages.react(message._id, input.emoji, userId, input.add);
+      if (!updated) throw errors.conflict('message is deleted');
+      return announceUpdate(updated);
+    },
+
+    async history(userId: string, q: { roomId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<HistoryPage> {
+      if (q.beforeSeq !== undefined && q.afterSeq !== undefined) {
+        throw errors.validation([{ path: '/', message: 'give beforeSeq or afterSeq, not both' }]);
+      }
+      await access.member(q.roomId, userId);
+      const page = await repos.messages.page(q.roomId, { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT });
+      return { items: page.items.map(toMessageDto), hasMore: page.hasMore };
+    },
+
+    async markRead(userId: string, input: { roomId: string; seq: number }): Promise<{ lastReadSeq: number; unreadCount: number }> {
+      const { room, membership } = await access.member(input.roomId, userId);
+      const target = Math.min(input.seq, room.lastSeq);
+      const moved = target > membership.lastReadSeq && (await repos.memberships.advanceRead(room._id, userId, target));
+      const lastReadSeq = Math.min(Math.max(membership.lastReadSeq, moved ? target : 0), room.lastSeq);
+      if (moved) notifier.readUpdated(room._id, userId, lastReadSeq);
+      return { lastReadSeq, unreadCount: Math.max(0, room.lastSeq - lastReadSeq) };
+    },
+  };
+}
+export type MessageService = ReturnType<typeof createMessageService>;

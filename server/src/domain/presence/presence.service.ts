@@ -1,0 +1,79 @@
+// Presence: online while any socket is connected; offline after a grace period
+// (so reconnects do not flap), then lastSeenAt is stored.
+import type { PresenceDto } from '../../contracts/dto';
+import type { Repositories } from '../../data/repositories';
+import { errors } from '../../errors';
+import type { Notifier } from '../notifier';
+import type { PresenceStore } from './presence.store';
+
+export interface PresenceServiceDeps {
+  repos: Repositories;
+  store: PresenceStore;
+  notifier: Notifier;
+  offlineGraceMs: number;
+}
+
+export function createPresenceService({ repos, store, notifier, offlineGraceMs }: PresenceServiceDeps) {
+  const pendingOffline = new Map<string, NodeJS.Timeout>();
+
+  async function announce(userId: string, presence: PresenceDto): Promise<void> {
+    const roomIds = await repos.memberships.roomIdsOf(userId);
+    if (roomIds.length > 0) notifier.presenceUpdated(roomIds, presence);
+  }
+
+  /** Ends a user's grace period: offline only if no socket came back anywhere. */
+  async function settleOffline(userId: string): Promise<void> {
+    pendingOffline.delete(userId);
+    if (!(await store.markOfflineIfIdle(userId))) return;
+    const lastSeenAt = new Date();
+    await repos.users.setLastSeen(userId, lastSeenAt);
+    await announce(userId, { userId, status: 'offline', lastSeenAt: lastSeenAt.toISOString() });
+  }
+
+  return {
+    async connected(userId: string, socketId: string): Promise<void> {
+      clearTimeout(pendingOffline.get(userId));
+      pendingOffline.delete(userId);
+      if (await store.addSocket(userId, socketId)) {
+        const user = await repos.users.findById(userId);
+        await announce(userId, { userId, status: 'online', lastSeenAt: user?.lastSeenAt ? new Date(user.lastSeenAt).toISOString() : null });
+      }
+    },
+
+    async disconnected(userId: string, socketId: string): Promise<void> {
+      if (!(await store.removeSocket(userId, socketId))) return;
+      clearTimeout(pendingOffline.get(userId));
+      const timer = setTimeout(() => void settleOffline(userId).catch(() => undefined), offlineGraceMs);
+      timer.unref();
+      pendingOffline.set(userId, timer);
+    },
+
+    /** Users the cluster's reaper found orphaned by a dead node. */
+    settleOffline,
+
+    onlineOf: (userIds: string[]) => store.onlineOf(userIds),
+
+    async get(userIds: string[]): Promise<PresenceDto[]> {
+      const unique = [...new Set(userIds)];
+      const [online, users] = await Promise.all([store.onlineOf(unique), repos.users.findByIds(unique)]);
+      const seen = new Map(users.map((u) => [u._id, u.lastSeenAt]));
+      return unique.map((userId) => {
+        const at = seen.get(userId);
+        return { userId, status: online.has(userId) ? 'online' : 'offline', lastSeenAt: at ? new Date(at).toISOString() : null };
+      });
+    },
+
+    /** One user's presence; NOT_FOUND if the user is neither known nor connected. */
+    async getOne(userId: string): Promise<PresenceDto> {
+      const [p] = await this.get([userId]);
+      if (p.status === 'offline' && !(await repos.users.exists(userId))) throw errors.notFound('user');
+      return p;
+    },
+
+    close(): void {
+      for (const t of pendingOffline.values()) clearTimeout(t);
+      pendingOffline.clear();
+    },
+  };
+}
+export type PresenceService = ReturnType<typeof createPresenceService>;

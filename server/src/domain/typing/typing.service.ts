@@ -1,0 +1,54 @@
+// Typing indicators: throttled, auto-stopped, never stored.
+import type { Access } from '../access';
+import type { Notifier } from '../notifier';
+
+export interface TypingOptions {
+  autoStopMs: number;
+  throttleMs: number;
+}
+
+export function createTypingService(access: Access, notifier: Notifier, opts: TypingOptions) {
+  const active = new Map<string, { lastSentAt: number; timer: NodeJS.Timeout }>();
+  const key = (roomId: string, userId: string) => `${roomId}\u0000${userId}`;
+
+  function stopNow(roomId: string, userId: string): void {
+    const k = key(roomId, userId);
+    const state = active.get(k);
+    if (!state) return;
+    clearTimeout(state.timer);
+    active.delete(k);
+    notifier.typing(roomId, userId, false);
+  }
+
+  return {
+    async start(userId: string, roomId: string): Promise<Record<string, never>> {
+      await access.member(roomId, userId);
+      const k = key(roomId, userId);
+      const now = Date.now();
+      const state = active.get(k);
+      if (state) clearTimeout(state.timer);
+      const timer = setTimeout(() => stopNow(roomId, userId), opts.autoStopMs);
+      timer.unref();
+      // Repeated starts within the throttle window only extend the auto-stop.
+      if (!state || now - state.lastSentAt >= opts.throttleMs) {
+        active.set(k, { lastSentAt: now, timer });
+        notifier.typing(roomId, userId, true);
+      } else {
+        active.set(k, { lastSentAt: state.lastSentAt, timer });
+      }
+      return {};
+    },
+
+    async stop(userId: string, roomId: string): Promise<Record<string, never>> {
+      await access.member(roomId, userId);
+      stopNow(roomId, userId);
+      return {};
+    },
+
+    close(): void {
+      for (const s of active.values()) clearTimeout(s.timer);
+      active.clear();
+    },
+  };
+}
+export type TypingService = ReturnType<typeof createTypingService>;

@@ -1,0 +1,30 @@
+// Rooms and messages over REST: the same services as the socket handlers.
+import { Router } from 'express';
+import { messageHistoryQuery, messageSendBody } from '../../contracts/schemas/message.schemas';
+import { roomCreate, roomList, roomRef } from '../../contracts/schemas/room.schemas';
+import type { Services } from '../../domain/services';
+import { queryInts, route } from '../route';
+
+export function roomsRouter({ rooms, messages }: Services): Router {
+  const router = Router();
+  router.get('/rooms', route(async (req, res) => {
+    res.json(await rooms.list(req.userId!, roomList(queryInts(req.query, ['limit']))));
+  }));
+  router.post('/rooms', route(async (req, res) => {
+    res.status(201).json(await rooms.create(req.userId!, roomCreate(req.body)));
+  }));
+  router.get('/rooms/:roomId', route(async (req, res) => {
+    const { roomId } = roomRef({ roomId: req.params.roomId });
+    res.json(await rooms.get(req.userId!, roomId));
+  }));
+  router.get('/rooms/:roomId/messages', route(async (req, res) => {
+    const { roomId } = roomRef({ roomId: req.params.roomId });
+    const q = messageHistoryQuery(queryInts(req.query, ['beforeSeq', 'afterSeq', 'limit']));
+    res.json(await messages.history(req.userId!, { roomId, ...q }));
+  }));
+  router.post('/rooms/:roomId/messages', route(async (req, res) => {
+    const { roomId } = roomRef({ roomId: req.params.roomId });
+    res.status(201).json(await messages.send(req.userId!, { roomId, ...messageSendBody(req.body) }));
+  }));
+  return router;
+}

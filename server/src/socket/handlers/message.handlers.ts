@@ -1,0 +1,15 @@
+// message:*: validate, call the message service, ack.
+import * as s from '../../contracts/schemas/message.schemas';
+import type { Services } from '../../domain/services';
+import { defineHandler } from '../define-handler';
+
+export function messageHandlers({ messages }: Services) {
+  return [
+    defineHandler('message:send', s.messageSend, (ctx, p) => messages.send(ctx.userId, p)),
+    defineHandler('message:edit', s.messageEdit, (ctx, p) => messages.edit(ctx.userId, p)),
+    defineHandler('message:delete', s.messageDelete, (ctx, p) => messages.delete(ctx.userId, p)),
+    defineHandler('message:react', s.messageReact, (ctx, p) => messages.react(ctx.userId, p)),
+    defineHandler('message:history', s.messageHistory, (ctx, p) => messages.history(ctx.userId, p)),
+    defineHandler('message:read', s.messageRead, (ctx, p) => messages.markRead(ctx.userId, p)),
+  ];
+}
