@@ -19,6 +19,8 @@ import { errorMiddleware, notFoundRoute } from './http/error.middleware';
 import { createIo } from './socket/create-io';
 import type { AppServer } from './socket/types';
 import { buildChat, type Chat } from './chat';
+import { createCluster, createPresenceStore } from './cluster';
+import { createJobsProducer } from './jobs/domain-events';
 
 export interface Deps {
   config: Config;
@@ -69,7 +71,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     isDraining: () => draining,
   };
 
-  const chat = await buildChat(deps);
+  const jobs = createJobsProducer(deps);
+  const cluster = createCluster(deps);
+  const chat = await buildChat(deps, { events: jobs.events, presenceStore: createPresenceStore(deps) });
 
   const api = express();
   api.disable('x-powered-by');
@@ -99,7 +103,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     handlers: chat.socketHandlers,
     hooks: chat.connectionHooks,
   });
-  await chat.attachIo(io);
+  await chat.attachIo(io, cluster.publishToPeers);
+  await cluster.attach(io, chat);
 
   let closing: Promise<void> | null = null;
   const app: App = {
@@ -121,13 +126,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     close: () => {
       closing ??= (async () => {
         draining = true;
-        await chat.drain(io, config.shutdownGraceMs);
+        await cluster.drain(io, config.shutdownGraceMs);
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           // io.close() also closes the HTTP server; idle keep-alive sockets must not hold it open.
           server.closeIdleConnections?.();
         });
         await chat.close();
+        await cluster.close();
+        await jobs.close();
         await db.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));
         if (redis) await redis.quit().catch(() => redis.disconnect());
         log.info('closed');

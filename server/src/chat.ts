@@ -2,6 +2,7 @@
 // socket handlers and REST routers. app.ts calls buildChat once per app.
 import { Router } from 'express';
 import type { Deps } from './app';
+import type { MessageDto } from './contracts/dto';
 import { defineModels, ensureIndexes } from './data/models';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
@@ -37,10 +38,13 @@ export interface Chat {
   router: Router;
   socketHandlers: SocketHandler[];
   connectionHooks: ConnectionHooks[];
-  /** Called once the io server exists (notifier, fanout, cross-node listeners). */
-  attachIo(io: AppServer): Promise<void>;
-  /** Tells clients to reconnect elsewhere, spread over the grace period. */
-  drain(io: AppServer, graceMs: number): Promise<void>;
+  /**
+   * Called once the io server exists. `publishToPeers`, when given (cluster), sends
+   * each stored message to the other nodes, which pass it to acceptPeerMessage.
+   */
+  attachIo(io: AppServer, publishToPeers?: (m: MessageDto) => void): Promise<void>;
+  /** A message stored by another node: delivered to this node's sockets in seq order. */
+  acceptPeerMessage(m: MessageDto): void;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -115,7 +119,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     router,
     socketHandlers: [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services)],
     connectionHooks,
-    async attachIo(io) {
+    async attachIo(io, publishToPeers) {
       fanout = new MessageFanout({
         deliver: (m) => {
           io.local.to(roomChannel(m.roomId)).emit('message:new', m);
@@ -125,10 +129,13 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
         onError: (err) => deps.log.warn({ err }, 'gap fill failed'),
       });
       const local = fanout;
-      notifier.attach(io, (m) => local.accept(m));
+      notifier.attach(io, (m) => {
+        local.accept(m);
+        publishToPeers?.(m);
+      });
     },
-    async drain(io) {
-      io.emit('server:draining', { reconnectInMs: 0 });
+    acceptPeerMessage(m) {
+      fanout?.accept(m);
     },
     async close() {
       fanout?.close();

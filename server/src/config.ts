@@ -42,6 +42,22 @@ export interface Config {
   };
   presence: { offlineGraceMs: number; heartbeatMs: number; nodeTtlMs: number };
   typing: { autoStopMs: number; throttleMs: number };
+  cluster: {
+    /** classic PUBLISH/SUBSCRIBE adapter, or Redis 7 sharded pub/sub (SPUBLISH). */
+    adapter: 'classic' | 'sharded';
+  };
+  workers: {
+    notifyWebhookUrl: string | null;
+    notifyWebhookSecret: string | null;
+    eventsWebhookUrl: string | null;
+    eventsWebhookSecret: string | null;
+    webhookTimeoutMs: number;
+    webhookMaxAttempts: number;
+    webhookBackoffMs: number;
+    retentionSweepMs: number;
+    retentionBatch: number;
+    concurrency: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +98,17 @@ const schema = {
     PRESENCE_NODE_TTL_MS: { type: 'integer', minimum: 500, maximum: 120000, default: 15000 },
     TYPING_AUTO_STOP_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
     TYPING_THROTTLE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
+    REDIS_ADAPTER: { enum: ['classic', 'sharded'], default: 'classic' },
+    NOTIFY_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
+    NOTIFY_WEBHOOK_SECRET: { type: 'string', minLength: 16 },
+    EVENTS_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
+    EVENTS_WEBHOOK_SECRET: { type: 'string', minLength: 16 },
+    WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
+    WEBHOOK_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 8 },
+    WEBHOOK_BACKOFF_MS: { type: 'integer', minimum: 10, maximum: 3600000, default: 1000 },
+    RETENTION_SWEEP_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 3600000 },
+    RETENTION_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 16 },
   },
 } as const;
 
@@ -115,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else {
     if (!publicKey) throw new ConfigError(`JWT_PUBLIC_KEY: required for JWT_ALGORITHM=${algorithm}`);
     if (secret) throw new ConfigError(`JWT_SECRET: set, but JWT_ALGORITHM is ${algorithm}; refusing an ambiguous key setup`);
+  }
+  for (const kind of ['NOTIFY', 'EVENTS']) {
+    if (e[`${kind}_WEBHOOK_URL`] && !e[`${kind}_WEBHOOK_SECRET`]) throw new ConfigError(`${kind}_WEBHOOK_SECRET: required when ${kind}_WEBHOOK_URL is set (deliveries are signed)`);
   }
   if (nodeEnv === 'production' && !e.MONGODB_URI) throw new ConfigError('MONGODB_URI: required when NODE_ENV=production');
   const cors = String(e.CORS_ORIGINS).trim();
@@ -155,6 +185,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     presence: { offlineGraceMs: e.PRESENCE_GRACE_MS, heartbeatMs: e.PRESENCE_HEARTBEAT_MS, nodeTtlMs: e.PRESENCE_NODE_TTL_MS },
     typing: { autoStopMs: e.TYPING_AUTO_STOP_MS, throttleMs: e.TYPING_THROTTLE_MS },
+    cluster: { adapter: e.REDIS_ADAPTER },
+    workers: {
+      notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL ?? null,
+      notifyWebhookSecret: e.NOTIFY_WEBHOOK_SECRET ?? null,
+      eventsWebhookUrl: e.EVENTS_WEBHOOK_URL ?? null,
+      eventsWebhookSecret: e.EVENTS_WEBHOOK_SECRET ?? null,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
+      retentionSweepMs: e.RETENTION_SWEEP_MS,
+      retentionBatch: e.RETENTION_BATCH,
+      concurrency: e.WORKER_CONCURRENCY,
+    },
   };
 }
 

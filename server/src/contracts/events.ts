@@ -45,7 +45,8 @@ export interface ServerToClientEvents {
 
 /** Node-to-node requests over the adapter (serverSideEmit). */
 export interface InterServerEvents {
-  'presence:ping': () => void;
+  /** A message stored on one node, for the others' in-order local delivery. */
+  'message:fanout': (message: MessageDto) => void;
 }
 
 export interface SocketData {
