@@ -19,10 +19,10 @@ describe('health, readiness, metrics and the HTTP error model', () => {
   it('healthz and readyz answer 200', async () => {
     const h = await fetch(`${t.url}/healthz`);
     expect(h.status).toBe(200);
-    expect(await h.json()).toEqual({ status: 'ok' });
+    expect((await h.json()) as any).toEqual({ status: 'ok' });
     const r = await fetch(`${t.url}/readyz`);
     expect(r.status).toBe(200);
-    expect((await r.json()).checks).toEqual({ mongodb: 'ok' });
+    expect(((await r.json()) as any).checks).toEqual({ mongodb: 'ok' });
   });
 
   it('carries x-request-id in and out', async () => {
@@ -44,17 +44,17 @@ describe('health, readiness, metrics and the HTTP error model', () => {
   it('answers unknown routes, bad JSON and oversize bodies with the error model', async () => {
     const nf = await fetch(`${t.url}/nope`);
     expect(nf.status).toBe(404);
-    expect((await nf.json()).error.code).toBe('NOT_FOUND');
+    expect(((await nf.json()) as any).error.code).toBe('NOT_FOUND');
     const bad = await fetch(`${t.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('VALIDATION_FAILED');
+    expect(((await bad.json()) as any).error.code).toBe('VALIDATION_FAILED');
     const big = await fetch(`${t.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'a', password: 'x'.repeat(70 * 1024) }),
     });
     expect(big.status).toBe(413);
-    expect((await big.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await big.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('sets security headers (helmet)', async () => {
@@ -86,7 +86,7 @@ describe('readiness follows the database', () => {
       await db.stop();
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(res.status).toBe(503);
-      expect((await res.json()).checks.mongodb).toBe('down');
+      expect(((await res.json()) as any).checks.mongodb).toBe('down');
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
       await app.close();
@@ -99,11 +99,11 @@ describe('readiness follows the database', () => {
     try {
       const ok = await fetch(`${t.url}/readyz`);
       expect(ok.status).toBe(200);
-      expect((await ok.json()).checks).toEqual({ mongodb: 'ok', redis: 'ok' });
+      expect(((await ok.json()) as any).checks).toEqual({ mongodb: 'ok', redis: 'ok' });
       t.app.startDraining();
       const res = await fetch(`${t.url}/readyz`);
       expect(res.status).toBe(503);
-      expect((await res.json()).status).toBe('draining');
+      expect(((await res.json()) as any).status).toBe('draining');
     } finally {
       await t.close();
     }
