@@ -57,6 +57,12 @@ export interface Config {
     retentionSweepMs: number;
     retentionBatch: number;
     concurrency: number;
+    /** BullMQ key prefix: separates deployments (and test files) sharing one Redis. */
+    queuePrefix: string;
+    /** The workers process serves /metrics and /healthz here (0: any free port). */
+    metricsPort: number;
+    /** A job whose worker stops renewing this lock (process killed) is re-run by another. */
+    lockMs: number;
   };
 }
 
@@ -109,6 +115,9 @@ const schema = {
     RETENTION_SWEEP_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 3600000 },
     RETENTION_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1000, default: 16 },
+    QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'chat-jobs' },
+    WORKERS_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+    WORKER_LOCK_MS: { type: 'integer', minimum: 1000, maximum: 600000, default: 30000 },
   },
 } as const;
 
@@ -197,6 +206,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionSweepMs: e.RETENTION_SWEEP_MS,
       retentionBatch: e.RETENTION_BATCH,
       concurrency: e.WORKER_CONCURRENCY,
+      queuePrefix: e.QUEUE_PREFIX,
+      metricsPort: e.WORKERS_METRICS_PORT,
+      lockMs: e.WORKER_LOCK_MS,
     },
   };
 }

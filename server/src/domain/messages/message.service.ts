@@ -33,6 +33,15 @@ const MAX_DISTINCT_REACTIONS = 50;
 
 export function createMessageService({ repos, access, notifier, events, sendLimiter, onStored }: MessageServiceDeps) {
   const lock = new KeyedLock();
+  // Updates of one message are serialised per node: FerretDB applies $addToSet/$pull/$set as
+  // read-modify-write of the whole document, so two concurrent updates could lose one.
+  const messageLock = new KeyedLock();
+  // A sender's messages keep the order they were sent in (per node): "hi" then "how are
+  // you" never swap seqs because the second request's lookups finished first.
+  const senderLock = new KeyedLock();
+  // Read positions move forward only; serialised because FerretDB's conditional update
+  // is not atomic under concurrency.
+  const readLock = new KeyedLock();
 
   /** A message the caller may act on: NOT_FOUND if missing, FORBIDDEN if not a member of its room. */
   async function visibleMessage(userId: string, id: string) {
@@ -49,7 +58,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     return dto;
   }
 
-  return {
+  const service = {
     async send(userId: string, input: SendInput): Promise<MessageDto> {
       const id = messageId(userId, input.clientMsgId);
       // A retry of a stored message succeeds (and is re-announced: a node that died
@@ -96,7 +105,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       if (created) {
         onStored?.();
         // Sending marks the room read up to one's own message: own messages never count as unread.
-        await repos.memberships.advanceRead(room._id, userId, message.seq);
+        await readLock.run(`${room._id}:${userId}`, () => repos.memberships.advanceRead(room._id, userId, message.seq));
         await events.messageCreated(dto);
       }
       return dto;
@@ -149,6 +158,15 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       if (moved) notifier.readUpdated(room._id, userId, lastReadSeq);
       return { lastReadSeq, unreadCount: Math.max(0, room.lastSeq - lastReadSeq) };
     },
+  };
+
+  return {
+    ...service,
+    send: (userId: string, input: SendInput) => senderLock.run(userId, () => service.send(userId, input)),
+    markRead: (userId: string, input: { roomId: string; seq: number }) => readLock.run(`${input.roomId}:${userId}`, () => service.markRead(userId, input)),
+    edit: (userId: string, input: { messageId: string; text: string }) => messageLock.run(input.messageId, () => service.edit(userId, input)),
+    delete: (userId: string, input: { messageId: string }) => messageLock.run(input.messageId, () => service.delete(userId, input)),
+    react: (userId: string, input: { messageId: string; emoji: string; add: boolean }) => messageLock.run(input.messageId, () => service.react(userId, input)),
   };
 }
 export type MessageService = ReturnType<typeof createMessageService>;

@@ -1,0 +1,99 @@
+// The job contract between the producer (this server) and the consumers (workers/):
+// queue names, payloads, ids and the retry policy. Both sides import only this file.
+import crypto from 'node:crypto';
+import type { Config } from '../config';
+import type { MessageDto } from '../contracts/dto';
+
+export const QUEUES = {
+  /** Written by the send/edit/join/leave paths: one job per domain event. */
+  events: 'domain-events',
+  /** One job per (message, user) to notify. */
+  notifications: 'notifications',
+  /** One job per outbound integration event. */
+  webhooks: 'webhooks',
+  retention: 'retention',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
+
+/** The envelope delivered to EVENTS_WEBHOOK_URL, built once by the producer so retries send the same body. */
+export type DomainEvent =
+  | { id: string; type: 'message.created' | 'message.updated'; createdAt: string; data: { message: MessageDto } }
+  | { id: string; type: 'room.member_joined' | 'room.member_left'; createdAt: string; data: { roomId: string; userId: string } };
+export type DomainEventType = DomainEvent['type'];
+
+export type NotificationReason = 'offline' | 'mention';
+
+export interface NotificationJob {
+  /** The notification id (X-Webhook-Id): the same for every run and retry of this (message, user). */
+  id: string;
+  messageId: string;
+  roomId: string;
+  seq: number;
+  userId: string;
+  reason: NotificationReason;
+  /** When the notification was decided; the envelope's createdAt. */
+  createdAt: string;
+  /** The message's createdAt, for the send-to-delivery latency metric. */
+  messageCreatedAt: string;
+}
+
+export type RetentionJob = Record<string, never>;
+
+export interface JobPayloads {
+  'domain-events': DomainEvent;
+  notifications: NotificationJob;
+  webhooks: DomainEvent;
+  retention: RetentionJob;
+}
+
+// Job ids double as delivery ids, so they are derived, never counters. BullMQ refuses
+// ':' and pure integers in custom ids; these are `prefix_hex`.
+const digest = (...parts: string[]): string => crypto.createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+
+/** A message's `message.created` event: one id however many times the send is retried. */
+export const messageCreatedEventId = (messageId: string): string => `evt_${digest('message.created', messageId)}`;
+/** Every other event happens once per call (an edit, a join), so it gets a fresh id. */
+export const freshEventId = (): string => `evt_${crypto.randomBytes(16).toString('hex')}`;
+/** At most one notification per (message, user): the id is the dedupe key. */
+export const notificationId = (messageId: string, userId: string): string => `ntf_${digest('notification.message', messageId, userId)}`;
+
+/** What is switched on: the server and the workers read the same variables. */
+export function jobsEnabled(config: Config): { notifications: boolean; events: boolean } {
+  return { notifications: Boolean(config.workers.notifyWebhookUrl), events: Boolean(config.workers.eventsWebhookUrl) };
+}
+
+export const MAX_BACKOFF_MS = 60 * 60 * 1000;
+
+/**
+ * Delay before the next attempt after `failedAttempts` failures (1-based): exponential
+ * with "equal jitter", base·2^(n-1) scaled by [0.5, 1], capped at an hour. Each delay is at
+ * least the previous one's maximum half, so delays grow while retries of many jobs spread out.
+ */
+export function retryDelayMs(failedAttempts: number, baseMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, failedAttempts - 1));
+  return Math.round(ceiling * (0.5 + 0.5 * random()));
+}
+
+/** The name of the backoff strategy the workers register (BullMQ's `settings.backoffStrategy`). */
+export const BACKOFF_TYPE = 'jittered-exponential';
+
+/** How long delivered/dead jobs stay visible: dead letters until re-driven or two weeks old. */
+export const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
+export const KEEP_FAILED = { age: 14 * 24 * 3600 };
+
+/** BullMQ job options for `queue` (attempts and backoff from config; retention sweeps retry less). */
+export function jobOptions(config: Config, queue: QueueName) {
+  return {
+    attempts: queue === QUEUES.retention ? 3 : config.workers.webhookMaxAttempts,
+    backoff: { type: BACKOFF_TYPE },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  };
+}
+
+/**
+ * How long "this was delivered" is remembered. A duplicate run later than this (a send
+ * retried a week later) could deliver again; the receiver still dedupes on the id.
+ */
+export const LEDGER_TTL_MS = 7 * 24 * 3600 * 1000;
