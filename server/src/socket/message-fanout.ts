@@ -49,19 +49,23 @@ export class MessageFanout {
   }
 
   private flush(roomId: string, state: RoomState): void {
-    let next = state.pending.get(state.delivered + 1);
-    while (next) {
-      state.pending.delete(next.seq);
-      state.delivered = next.seq;
-      this.opts.deliver(next);
-      next = state.pending.get(state.delivered + 1);
-    }
+    this.deliverConsecutive(state);
     if (state.pending.size === 0) {
       if (state.timer) clearTimeout(state.timer);
       state.timer = null;
     } else if (!state.timer) {
       state.timer = setTimeout(() => void this.fillGap(roomId, state), this.gapWaitMs);
       state.timer.unref();
+    }
+  }
+
+  private deliverConsecutive(state: RoomState): void {
+    let next = state.pending.get(state.delivered + 1);
+    while (next) {
+      state.pending.delete(next.seq);
+      state.delivered = next.seq;
+      this.opts.deliver(next);
+      next = state.pending.get(state.delivered + 1);
     }
   }
 
@@ -75,8 +79,10 @@ export class MessageFanout {
     } catch (err) {
       this.opts.onError?.(err);
     }
-    // Whatever is still missing is skipped rather than holding the room back.
-    if (!state.pending.has(state.delivered + 1)) state.delivered = Math.min(...state.pending.keys()) - 1;
+    // Deliver what the database filled in; whatever is still missing is skipped rather
+    // than holding the room back.
+    this.deliverConsecutive(state);
+    if (state.pending.size > 0) state.delivered = Math.min(...state.pending.keys()) - 1;
     this.flush(roomId, state);
   }
 
