@@ -4,6 +4,8 @@ import { Router } from 'express';
 import type { Deps } from './app';
 import type { MessageDto } from './contracts/dto';
 import { defineModels, ensureIndexes } from './data/models';
+import { isFerretDb } from './data/mongo';
+import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
 import { createAccess } from './domain/access';
@@ -57,7 +59,9 @@ export interface ChatOptions {
 export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Chat> {
   const models = defineModels(deps.db);
   await ensureIndexes(models);
-  const repos = createRepositories(models);
+  const ferret = await isFerretDb(deps.db);
+  const repos = createRepositories(models, ferret ? 'points' : 'range');
+  const docLock = createDocLock(deps.redis, ferret);
   const access = createAccess(repos);
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
@@ -75,6 +79,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       events,
       presence,
       joinLimiter: createLimiter(deps.redis, { keyPrefix: 'join', points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
+      docLock,
     }),
     messages: createMessageService({
       repos,
@@ -82,6 +87,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       notifier,
       events,
       sendLimiter: createLimiter(deps.redis, { keyPrefix: 'send', points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
+      docLock,
       onStored: () => deps.metrics.messagesStored.inc(),
     }),
     typing: createTypingService(access, notifier, deps.config.typing),

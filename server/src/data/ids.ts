@@ -8,9 +8,12 @@ export const newId = (): string => new Types.ObjectId().toHexString();
 /** `${roomId}:${userId}`; room ids never contain ':'. */
 export const membershipId = (roomId: string, userId: string): string => `${roomId}:${userId}`;
 
-/** A message's id is a hash of its idempotency key (sender, clientMsgId). */
-export const messageId = (senderId: string, clientMsgId: string): string =>
-  crypto.createHash('sha256').update(`${senderId}\u0000${clientMsgId}`).digest('hex').slice(0, 24);
+/** A message's _id is its place in the room: allocating a seq is inserting this _id. */
+export const messageDocId = (roomId: string, seq: number): string => `${roomId}:${seq}`;
+
+/** The idempotency key of a message: (sender, clientMsgId), hashed to a fixed length. */
+export const idempotencyKey = (senderId: string, clientMsgId: string): string =>
+  crypto.createHash('sha256').update(`${senderId}\u0000${clientMsgId}`).digest('hex').slice(0, 32);
 
 /** One direct room per unordered pair of users. */
 export const directRoomId = (a: string, b: string): string => {

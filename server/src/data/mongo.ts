@@ -37,3 +37,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** FerretDB says so in buildInfo; it scans collections for anything but _id lookups. */
+export async function isFerretDb(conn: Connection): Promise<boolean> {
+  const info = await conn.db!.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}

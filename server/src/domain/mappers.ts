@@ -23,7 +23,8 @@ export function toRoomDto(r: RoomDoc): RoomDto {
 export function toMessageDto(m: MessageDoc): MessageDto {
   const reactions: Record<string, string[]> = {};
   for (const [emoji, users] of Object.entries(m.reactions ?? {})) {
-    if (Array.isArray(users) && users.length > 0) reactions[emoji] = users;
+    // defineProperty: an emoji named "__proto__" is a key like any other, not a prototype.
+    if (Array.isArray(users) && users.length > 0) Object.defineProperty(reactions, emoji, { value: users, enumerable: true, writable: true, configurable: true });
   }
   return {
     id: m._id,

@@ -50,12 +50,14 @@ export interface RoomAccessDoc {
 }
 
 export interface MessageDoc {
-  /** Derived from (senderId, clientMsgId): idempotency is the unique _id (see messages.repository). */
+  /** `${roomId}:${seq}` (see messages.repository). */
   _id: string;
   roomId: string;
   seq: number;
   senderId: string;
   clientMsgId: string;
+  /** Hash of (senderId, clientMsgId), unique: the idempotency key. */
+  idemKey: string;
   text: string;
   replyTo: string | null;
   createdAt: Date;
@@ -128,6 +130,7 @@ const messageSchema = new Schema<MessageDoc>(
     seq: { type: Number, required: true },
     senderId: { type: String, required: true },
     clientMsgId: { type: String, required: true },
+    idemKey: { type: String, required: true },
     text: { type: String, default: '' },
     replyTo: { type: String, default: null },
     createdAt: { type: Date, required: true },
@@ -137,8 +140,9 @@ const messageSchema = new Schema<MessageDoc>(
   },
   { versionKey: false, collection: 'messages', minimize: false },
 );
-// Keyset pagination and gap-free seq allocation both rest on this unique index.
+// The _id (`roomId:seq`) already makes the pair unique; this index serves range pages on MongoDB.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'room_seq' });
+messageSchema.index({ idemKey: 1 }, { unique: true, name: 'idempotency' });
 messageSchema.index({ roomId: 1, createdAt: 1 }, { name: 'retention' });
 
 export interface Models {

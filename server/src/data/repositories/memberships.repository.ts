@@ -27,7 +27,7 @@ export function membershipsRepository({ Membership }: Models) {
 
     /** Moves lastReadSeq forward only; resolves true if it moved. */
     advanceRead: async (roomId: string, userId: string, seq: number) =>
-      (await Membership.updateOne({ _id: membershipId(roomId, userId), lastReadSeq: { $lt: seq } }, { $set: { lastReadSeq: seq } }).exec()).modifiedCount > 0,
+      (await Membership.updateOne({ _id: membershipId(roomId, userId) }, { $max: { lastReadSeq: seq } }).exec()).modifiedCount > 0,
 
     roomIdsOf: async (userId: string): Promise<string[]> =>
       (await Membership.find({ userId }, { roomId: 1 }).lean<Pick<MembershipDoc, 'roomId'>[]>().exec()).map((m) => m.roomId),

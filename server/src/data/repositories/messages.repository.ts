@@ -1,13 +1,18 @@
 // Messages: gap-free seq allocation, keyset history pages, edits and reactions.
 //
-// Seq allocation: insert with seq = hint + 1 and let the unique (roomId, seq) index
-// arbitrate. A seq exists only once its message is stored, so there are no holes
-// even if a write fails half-way, and nothing relies on an atomic $inc (FerretDB's
-// updates are read-modify-write). Because a message's _id is derived from
-// (senderId, clientMsgId), a duplicate-key error is either a retry of the same
-// message (the _id exists: idempotent hit) or a lost race for the seq (try the next).
+// A message's _id is `${roomId}:${seq}`, so allocating a seq is inserting that _id:
+// the one uniqueness every MongoDB-compatible server enforces atomically. A seq exists
+// only once its message is stored (no holes if a request dies half-way), and nothing
+// relies on an atomic $inc (FerretDB's updates are read-modify-write). Idempotency is
+// the unique `idemKey` (a hash of sender and clientMsgId): a duplicate-key error means
+// either "seq taken" (the slot holds another message: try the next) or "already sent".
+//
+// History pages are read by _id as well when the server cannot range-scan an index
+// (FerretDB's SQLite handler scans a whole collection for anything but _id lookups):
+// a page of 50 is 51 point lookups whatever the collection's size. On MongoDB the
+// (roomId, seq) index serves the same page as one range query.
 import type { MessageDoc, Models } from '../models';
-import { isDuplicateKey } from '../ids';
+import { isDuplicateKey, messageDocId } from '../ids';
 
 export interface HistoryQuery {
   beforeSeq?: number;
@@ -15,31 +20,88 @@ export interface HistoryQuery {
   limit: number;
 }
 
+export type PageStrategy = 'range' | 'points';
+
 const MAX_SEQ_ATTEMPTS = 50;
 
-export function messagesRepository({ Message }: Models) {
+export function messagesRepository({ Message, Room }: Models, strategy: PageStrategy = 'range') {
+  const byId = (id: string) => Message.findById(id).lean<MessageDoc>().exec();
+
   const maxSeq = async (roomId: string): Promise<number> => {
     const last = await Message.findOne({ roomId }, { seq: 1 }).sort({ seq: -1 }).lean<Pick<MessageDoc, 'seq'>>().exec();
     return last?.seq ?? 0;
   };
 
+  /** Messages at the given seqs of one room, ascending; missing seqs are left out. */
+  async function atSeqsOfRoom(roomId: string, seqs: number[]): Promise<MessageDoc[]> {
+    if (seqs.length === 0) return [];
+    const ids = seqs.map((s) => messageDocId(roomId, s));
+    const docs =
+      strategy === 'points'
+        ? await Promise.all(ids.map(byId))
+        : await Message.find({ _id: { $in: ids } }).lean<MessageDoc[]>().exec();
+    return (docs.filter(Boolean) as MessageDoc[]).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The highest stored seq, starting from the room's hint (which may briefly lag). */
+  async function lastSeqOf(roomId: string): Promise<number> {
+    const room = await Room.findById(roomId, { lastSeq: 1 }).lean<{ lastSeq: number }>().exec();
+    let last = room?.lastSeq ?? 0;
+    while (await byId(messageDocId(roomId, last + 1))) last++;
+    return last;
+  }
+
+  const seqRange = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+  async function pageByPoints(roomId: string, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> {
+    const last = await lastSeqOf(roomId);
+    if (q.afterSeq !== undefined) {
+      const items = await atSeqsOfRoom(roomId, seqRange(q.afterSeq + 1, Math.min(last, q.afterSeq + q.limit)));
+      const top = items.length ? items[items.length - 1].seq : q.afterSeq + q.limit;
+      return { items, hasMore: top < last };
+    }
+    const upper = Math.min(q.beforeSeq !== undefined ? q.beforeSeq - 1 : last, last);
+    const items = await atSeqsOfRoom(roomId, seqRange(Math.max(1, upper - q.limit + 1), upper));
+    const bottom = items.length ? items[0].seq : upper - q.limit + 1;
+    // Seqs below a retention cut are gone; one lookup tells whether anything older remains.
+    const hasMore = bottom > 1 && (await Message.exists({ _id: messageDocId(roomId, bottom - 1) })) !== null;
+    return { items, hasMore };
+  }
+
+  async function pageByRange(roomId: string, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> {
+    if (q.afterSeq !== undefined) {
+      const docs = await Message.find({ roomId, seq: { $gt: q.afterSeq } }).sort({ seq: 1 }).limit(q.limit + 1).lean<MessageDoc[]>().exec();
+      return { items: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
+    }
+    const filter = q.beforeSeq !== undefined ? { roomId, seq: { $lt: q.beforeSeq } } : { roomId };
+    const docs = await Message.find(filter).sort({ seq: -1 }).limit(q.limit + 1).lean<MessageDoc[]>().exec();
+    return { items: docs.slice(0, q.limit).reverse(), hasMore: docs.length > q.limit };
+  }
+
   return {
     maxSeq,
-    findById: (id: string) => Message.findById(id).lean<MessageDoc>().exec(),
+    findById: byId,
+    findByIdemKey: (idemKey: string) => Message.findOne({ idemKey }).lean<MessageDoc>().exec(),
 
-    /** Stores the message at the next free seq; `created: false` means it already existed. */
-    async insertNext(doc: Omit<MessageDoc, 'seq'>, hintSeq: number): Promise<{ message: MessageDoc; created: boolean }> {
+    /** Stores the message at the next free seq; `created: false` returns the message already sent. */
+    async insertNext(doc: Omit<MessageDoc, '_id' | 'seq'>, hintSeq: number): Promise<{ message: MessageDoc; created: boolean }> {
       let seq = hintSeq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
+        const message: MessageDoc = { ...doc, _id: messageDocId(doc.roomId, seq), seq };
         try {
-          const message = { ...doc, seq };
           await Message.create(message);
           return { message, created: true };
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
-          const existing = await Message.findById(doc._id).lean<MessageDoc>().exec();
-          if (existing) return { message: existing, created: false };
-          // The hint lagged: step once or twice, then ask for the real maximum.
+          const holder = await byId(message._id);
+          if (holder?.idemKey === doc.idemKey) return { message: holder, created: false };
+          if (!holder) {
+            // The seq is free, so the duplicate is the idempotency key: already sent.
+            const sent = await Message.findOne({ idemKey: doc.idemKey }).lean<MessageDoc>().exec();
+            if (sent) return { message: sent, created: false };
+            continue; // the holder was deleted meanwhile (retention): try the same seq again
+          }
+          // Seq taken by another message: step once or twice, then ask for the real maximum.
           seq = attempt < 2 ? seq + 1 : (await maxSeq(doc.roomId)) + 1;
         }
       }
@@ -47,24 +109,14 @@ export function messagesRepository({ Message }: Models) {
     },
 
     /** A history page in ascending seq, per the contract's afterSeq/beforeSeq rules. */
-    async page(roomId: string, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> {
-      if (q.afterSeq !== undefined) {
-        const docs = await Message.find({ roomId, seq: { $gt: q.afterSeq } }).sort({ seq: 1 }).limit(q.limit + 1).lean<MessageDoc[]>().exec();
-        return { items: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
-      }
-      const filter = q.beforeSeq !== undefined ? { roomId, seq: { $lt: q.beforeSeq } } : { roomId };
-      const docs = await Message.find(filter).sort({ seq: -1 }).limit(q.limit + 1).lean<MessageDoc[]>().exec();
-      return { items: docs.slice(0, q.limit).reverse(), hasMore: docs.length > q.limit };
-    },
+    page: (roomId: string, q: HistoryQuery) => (strategy === 'points' ? pageByPoints(roomId, q) : pageByRange(roomId, q)),
 
     /** The messages at the given (roomId, seq) pairs: each room's last message for room:list. */
     async atSeqs(pairs: Array<{ roomId: string; seq: number }>): Promise<MessageDoc[]> {
-      if (pairs.length === 0) return [];
-      return Message.find({ $or: pairs.map((p) => ({ roomId: p.roomId, seq: p.seq })) }).lean<MessageDoc[]>().exec();
+      return (await Promise.all(pairs.map((p) => byId(messageDocId(p.roomId, p.seq))))).filter(Boolean) as MessageDoc[];
     },
 
-    inRange: (roomId: string, fromSeq: number, toSeq: number) =>
-      Message.find({ roomId, seq: { $gte: fromSeq, $lte: toSeq } }).sort({ seq: 1 }).lean<MessageDoc[]>().exec(),
+    inRange: (roomId: string, fromSeq: number, toSeq: number) => atSeqsOfRoom(roomId, seqRange(fromSeq, toSeq)),
 
     /** Edits a live message; null if it does not exist or is deleted. */
     edit: (id: string, text: string, at: Date) =>
@@ -82,7 +134,7 @@ export function messagesRepository({ Message }: Models) {
         : await Message.updateOne({ _id: id, deletedAt: null }, { $pull: { [path]: userId } }).exec();
       if (res.matchedCount === 0) return null;
       if (!add) await Message.updateOne({ _id: id, [path]: { $size: 0 } }, { $unset: { [path]: 1 } }).exec();
-      return Message.findById(id).lean<MessageDoc>().exec();
+      return byId(id);
     },
 
     /** Deletes up to `batch` messages of a room created before `before`; resolves how many. */

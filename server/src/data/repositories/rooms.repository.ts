@@ -23,11 +23,11 @@ export function roomsRepository({ Room, Membership }: Models) {
     remove: (id: string) => Room.deleteOne({ _id: id }).exec(),
 
     /**
-     * Moves lastSeq forward only. The filter makes it a no-op when another writer
-     * already went further, so it never moves back on a MongoDB server.
+     * Moves lastSeq (and the activity time) forward only: $max never moves back on a
+     * MongoDB server, and the filter is the _id alone, which FerretDB looks up by key.
      */
     advanceLastSeq: (roomId: string, seq: number, at: Date) =>
-      Room.updateOne({ _id: roomId, lastSeq: { $lt: seq } }, { $set: { lastSeq: seq, lastActivityAt: at } }).exec(),
+      Room.updateOne({ _id: roomId }, { $max: { lastSeq: seq, lastActivityAt: at } }).exec(),
 
     /** Recounts instead of $inc so that concurrent joins cannot leave a drifted count. */
     async recountMembers(roomId: string): Promise<number> {

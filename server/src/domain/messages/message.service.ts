@@ -3,7 +3,7 @@
 import type { HistoryPage, MessageDto } from '../../contracts/dto';
 import type { MessageDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
-import { messageId } from '../../data/ids';
+import { idempotencyKey } from '../../data/ids';
 import { errors } from '../../errors';
 import type { Access } from '../access';
 import { isModerator } from '../access';
@@ -11,6 +11,7 @@ import { toMessageDto } from '../mappers';
 import type { DomainEvents, Notifier } from '../notifier';
 import { DEFAULT_LIMIT } from '../pagination';
 import type { Limiter } from '../rate-limit';
+import type { DocLock } from '../../data/doc-lock';
 import { KeyedLock } from './room-lock';
 
 export interface MessageServiceDeps {
@@ -19,6 +20,8 @@ export interface MessageServiceDeps {
   notifier: Notifier;
   events: DomainEvents;
   sendLimiter: Limiter;
+  /** Orders updates of one document (message, membership, room) across requests and nodes. */
+  docLock: DocLock;
   onStored?: () => void;
 }
 
@@ -31,17 +34,22 @@ export interface SendInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, onStored }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored }: MessageServiceDeps) {
   const lock = new KeyedLock();
-  // Updates of one message are serialised per node: FerretDB applies $addToSet/$pull/$set as
-  // read-modify-write of the whole document, so two concurrent updates could lose one.
-  const messageLock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
   const senderLock = new KeyedLock();
-  // Read positions move forward only; serialised because FerretDB's conditional update
-  // is not atomic under concurrency.
-  const readLock = new KeyedLock();
+  // Updates of one message, one read position or one room's lastSeq go through docLock:
+  // FerretDB's updates are read-modify-write, so concurrent ones could lose each other.
+  const readKey = (roomId: string, userId: string) => `membership:${roomId}:${userId}`;
+  // The last seq this node stored per room: saves re-reading the room before each insert
+  // (a stale hint only costs a duplicate-key retry). Bounded: oldest rooms are forgotten.
+  const lastSeqHint = new Map<string, number>();
+  const rememberSeq = (roomId: string, seq: number) => {
+    lastSeqHint.delete(roomId);
+    lastSeqHint.set(roomId, seq);
+    if (lastSeqHint.size > 10_000) lastSeqHint.delete(lastSeqHint.keys().next().value as string);
+  };
 
   /** A message the caller may act on: NOT_FOUND if missing, FORBIDDEN if not a member of its room. */
   async function visibleMessage(userId: string, id: string) {
@@ -60,16 +68,6 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
 
   const service = {
     async send(userId: string, input: SendInput): Promise<MessageDto> {
-      const id = messageId(userId, input.clientMsgId);
-      // A retry of a stored message succeeds (and is re-announced: a node that died
-      // before broadcasting it is covered by the sender's retry; receivers dedupe by seq).
-      const previous = await repos.messages.findById(id);
-      if (previous) {
-        if (previous.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
-        const dto = toMessageDto(previous);
-        notifier.messageNew(dto);
-        return dto;
-      }
       await sendLimiter.consume(userId);
       const { room } = await access.member(input.roomId, userId);
       if (input.replyTo !== undefined) {
@@ -77,13 +75,13 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
       }
       const { message, created } = await lock.run(room._id, async () => {
-        const fresh = (await repos.rooms.findById(room._id)) ?? room;
+        const hint = Math.max(room.lastSeq, lastSeqHint.get(room._id) ?? 0);
         const result = await repos.messages.insertNext(
           {
-            _id: id,
             roomId: room._id,
             senderId: userId,
             clientMsgId: input.clientMsgId,
+            idemKey: idempotencyKey(userId, input.clientMsgId),
             text: input.text,
             replyTo: input.replyTo ?? null,
             createdAt: new Date(),
@@ -91,23 +89,32 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
             deletedAt: null,
             reactions: {},
           },
-          fresh.lastSeq,
+          hint,
         );
         if (result.created) {
-          await repos.rooms.advanceLastSeq(room._id, result.message.seq, result.message.createdAt);
+          rememberSeq(room._id, result.message.seq);
+          await docLock.run(`room:${room._id}`, () => repos.rooms.advanceLastSeq(room._id, result.message.seq, result.message.createdAt));
           // Announced inside the lock: this node emits a room's messages in seq order.
           notifier.messageNew(toMessageDto(result.message));
         }
         return result;
       });
-      if (message.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
       const dto = toMessageDto(message);
-      if (created) {
-        onStored?.();
-        // Sending marks the room read up to one's own message: own messages never count as unread.
-        await readLock.run(`${room._id}:${userId}`, () => repos.memberships.advanceRead(room._id, userId, message.seq));
+      if (!created) {
+        // A retry: not a new send, so it does not count against the rate limit.
+        await sendLimiter.refund(userId);
+        if (message.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
+        // Re-announced (a node that died before broadcasting is covered by the sender's retry;
+        // receivers drop a seq they already delivered) and re-enqueued (the first attempt may
+        // have died before enqueuing; the event id derives from the message, so it is delivered once).
+        notifier.messageNew(dto);
         await events.messageCreated(dto);
+        return dto;
       }
+      onStored?.();
+      // Sending marks the room read up to one's own message: own messages never count as unread.
+      await docLock.run(readKey(room._id, userId), () => repos.memberships.advanceRead(room._id, userId, message.seq));
+      await events.messageCreated(dto);
       return dto;
     },
 
@@ -163,10 +170,10 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   return {
     ...service,
     send: (userId: string, input: SendInput) => senderLock.run(userId, () => service.send(userId, input)),
-    markRead: (userId: string, input: { roomId: string; seq: number }) => readLock.run(`${input.roomId}:${userId}`, () => service.markRead(userId, input)),
-    edit: (userId: string, input: { messageId: string; text: string }) => messageLock.run(input.messageId, () => service.edit(userId, input)),
-    delete: (userId: string, input: { messageId: string }) => messageLock.run(input.messageId, () => service.delete(userId, input)),
-    react: (userId: string, input: { messageId: string; emoji: string; add: boolean }) => messageLock.run(input.messageId, () => service.react(userId, input)),
+    markRead: (userId: string, input: { roomId: string; seq: number }) => docLock.run(readKey(input.roomId, userId), () => service.markRead(userId, input)),
+    edit: (userId: string, input: { messageId: string; text: string }) => docLock.run(`message:${input.messageId}`, () => service.edit(userId, input)),
+    delete: (userId: string, input: { messageId: string }) => docLock.run(`message:${input.messageId}`, () => service.delete(userId, input)),
+    react: (userId: string, input: { messageId: string; emoji: string; add: boolean }) => docLock.run(`message:${input.messageId}`, () => service.react(userId, input)),
   };
 }
 export type MessageService = ReturnType<typeof createMessageService>;

@@ -10,6 +10,7 @@ import type { DomainEvents, Notifier } from '../notifier';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../pagination';
 import type { PresenceService } from '../presence/presence.service';
 import type { Limiter } from '../rate-limit';
+import type { DocLock } from '../../data/doc-lock';
 
 export interface RoomServiceDeps {
   repos: Repositories;
@@ -18,9 +19,15 @@ export interface RoomServiceDeps {
   events: DomainEvents;
   presence: PresenceService;
   joinLimiter: Limiter;
+  /** Orders updates of one room or membership document (see data/doc-lock.ts). */
+  docLock: DocLock;
 }
 
-export function createRoomService({ repos, access, notifier, events, presence, joinLimiter }: RoomServiceDeps) {
+export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock }: RoomServiceDeps) {
+  const recount = (roomId: string) => docLock.run(`room:${roomId}`, () => repos.rooms.recountMembers(roomId));
+  const setRole = (roomId: string, userId: string, role: Role) =>
+    docLock.run(`membership:${roomId}:${userId}`, () => repos.memberships.setRole(roomId, userId, role));
+
   async function addMember(room: RoomDoc, userId: string, role: Role): Promise<boolean> {
     const added = await repos.memberships.add(room._id, userId, role, new Date(), room.lastSeq);
     if (added) {
@@ -90,7 +97,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (record?.kind === 'banned') throw errors.forbidden('you were removed from this room');
       if (room.type === 'private' && record?.kind !== 'invited') throw errors.forbidden('private room: an invitation is required');
       if (await addMember(room, userId, 'member')) {
-        await repos.rooms.recountMembers(roomId);
+        await recount(roomId);
         if (record) await repos.roomAccess.remove(roomId, userId);
       }
       return roomDto(roomId);
@@ -102,11 +109,11 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (!membership) return {};
       if (membership.role === 'owner') {
         const heir = (await repos.memberships.successorExcept(roomId, userId)) ?? null;
-        if (heir) await repos.memberships.setRole(roomId, heir.userId, 'owner');
+        if (heir) await setRole(roomId, heir.userId, 'owner');
       }
       await notifier.memberLeft(room._id, userId);
       await repos.memberships.remove(roomId, userId);
-      await repos.rooms.recountMembers(roomId);
+      await recount(roomId);
       await events.memberLeft(roomId, userId);
       return {};
     },
@@ -133,7 +140,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       // Announce first so the kicked user hears it, then cut its sockets off everywhere.
       await notifier.memberLeft(roomId, targetId);
       await repos.memberships.remove(roomId, targetId);
-      await repos.rooms.recountMembers(roomId);
+      await recount(roomId);
       await events.memberLeft(roomId, targetId);
       return {};
     },
@@ -143,7 +150,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       const target = await repos.memberships.get(roomId, targetId);
       if (!target) throw errors.notFound('member');
       if (target.role === 'owner') throw errors.forbidden('the owner role cannot be changed');
-      await repos.memberships.setRole(roomId, targetId, role);
+      await setRole(roomId, targetId, role);
       return {};
     },
 
@@ -217,7 +224,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
         room = (await repos.rooms.findById(roomId))!;
       }
       const added = [await addMember(room, userId, 'member'), await addMember(room, otherId, 'member')];
-      if (added.some(Boolean)) await repos.rooms.recountMembers(roomId);
+      if (added.some(Boolean)) await recount(roomId);
       return roomDto(roomId);
     },
   };
