@@ -12,11 +12,14 @@ import { createLogger, type Logger } from './logger';
 import { connectMongo, pingMongo } from './data/mongo';
 import { createRedis, pingRedis, redisReady } from './data/redis';
 import { createTokenService, type TokenService } from './domain/auth/token.service';
+import { createRevocation, type Revocation } from './domain/auth/revocation';
 import { createMetrics, type Metrics } from './http/metrics';
 import { healthRouter } from './http/health.router';
 import { requestContext } from './http/request-context';
 import { errorMiddleware, notFoundRoute } from './http/error.middleware';
 import { createIo } from './socket/create-io';
+import { createSocketGuards } from './socket/guards';
+import { sessionsRouter } from './http/routers/sessions.router';
 import type { AppServer } from './socket/types';
 import { buildChat, type Chat } from './chat';
 import { createCluster, createPresenceStore } from './cluster';
@@ -38,6 +41,8 @@ export interface App {
   chat: Chat;
   http: http.Server;
   io: AppServer;
+  /** Revoked sessions, shared by every node through Redis. */
+  revocation: Revocation;
   /** Listens on config.port (0 = any free port) and resolves the bound port. */
   listen(): Promise<number>;
   /** Readiness turns 503; no new connections are accepted. */
@@ -61,19 +66,24 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const redis = config.redisUrl ? createRedis(config.redisUrl, log, 'commands') : null;
   if (redis) await redisReady(redis).catch(() => log.warn('redis not ready at start; continuing, readiness reports it'));
   let draining = false;
+  const revocation = createRevocation({ redis, log, keyPrefix: `${config.redisKeyPrefix}chat:revoked` });
+  await revocation.start();
   const deps: Deps = {
     config,
     log,
     metrics,
     db,
     redis,
-    tokens: createTokenService(config.jwt),
+    tokens: createTokenService(config.jwt, (t) => revocation.isRevoked(t)),
     isDraining: () => draining,
   };
 
-  const jobs = createJobsProducer(deps);
-  const cluster = createCluster(deps);
-  const chat = await buildChat(deps, { events: jobs.events, presenceStore: createPresenceStore(deps) });
+  const presenceStore = createPresenceStore(deps);
+  // Without Redis the jobs run in this process and ask this presence store who is online.
+  const jobs = createJobsProducer(deps, { presence: presenceStore });
+  // The cluster's heartbeat keeps this store's node key alive (presence across nodes).
+  const cluster = createCluster(deps, presenceStore);
+  const chat = await buildChat(deps, { events: jobs.events, presenceStore });
 
   const api = express();
   api.disable('x-powered-by');
@@ -86,23 +96,32 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       metrics,
       metricsToken: config.metricsToken,
       isDraining: () => draining,
-      checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: () => pingRedis(redis) } : {}) },
+      // Redis is ready for this node when commands answer and the adapter's links are up.
+      checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: async () => (await pingRedis(redis)) && cluster.linked() } : {}) },
     }),
   );
   api.use(express.json({ limit: '64kb', strict: true }));
+  api.use('/api/v1', sessionsRouter(deps.tokens, revocation));
   api.use('/api/v1', chat.router);
   api.use(notFoundRoute);
   api.use(errorMiddleware);
 
   const server = http.createServer(api);
+  // Longer than the load balancer's idle timeout (ALB: 60-75 s), so the balancer, not
+  // Node, closes idle keep-alive connections: otherwise a request can race the close (502).
+  server.keepAliveTimeout = 76_000;
+  server.headersTimeout = 77_000;
+  const guards = createSocketGuards(deps, revocation, chat.socketHandlers);
   const io = createIo(server, {
     config,
     log,
     metrics,
     tokens: deps.tokens,
     handlers: chat.socketHandlers,
-    hooks: chat.connectionHooks,
+    hooks: [...chat.connectionHooks, guards.hooks],
+    extraMiddleware: guards.middleware,
   });
+  guards.attach(io);
   await chat.attachIo(io, cluster.publishToPeers);
   await cluster.attach(io, chat);
 
@@ -112,6 +131,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     chat,
     http: server,
     io,
+    revocation,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -132,7 +152,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           // io.close() also closes the HTTP server; idle keep-alive sockets must not hold it open.
           server.closeIdleConnections?.();
         });
+        guards.close();
         await chat.close();
+        await revocation.close();
         await cluster.close();
         await jobs.close();
         await db.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

@@ -60,8 +60,8 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const models = defineModels(deps.db);
   await ensureIndexes(models);
   const ferret = await isFerretDb(deps.db);
-  const repos = createRepositories(models, ferret ? 'points' : 'range');
-  const docLock = createDocLock(deps.redis, ferret);
+  const repos = createRepositories(models);
+  const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
   const access = createAccess(repos);
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
@@ -78,7 +78,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       notifier,
       events,
       presence,
-      joinLimiter: createLimiter(deps.redis, { keyPrefix: 'join', points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
+      joinLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
     }),
     messages: createMessageService({
@@ -86,7 +86,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       access,
       notifier,
       events,
-      sendLimiter: createLimiter(deps.redis, { keyPrefix: 'send', points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
+      sendLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
       docLock,
       onStored: () => deps.metrics.messagesStored.inc(),
     }),

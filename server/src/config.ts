@@ -64,6 +64,21 @@ export interface Config {
     /** A job whose worker stops renewing this lock (process killed) is re-run by another. */
     lockMs: number;
   };
+  /** Abuse limits beyond rate limits: slow consumers, connection leases, client addresses. */
+  abuse: {
+    /** A socket whose unsent output exceeds this is disconnected. */
+    maxSocketBufferBytes: number;
+    /** Above this much unsent output, typing and presence events to that socket are dropped. */
+    dropVolatileBytes: number;
+    /** How long a connection slot survives in Redis without its node refreshing it. */
+    connectionLeaseMs: number;
+    /** Proxies in front of the node whose X-Forwarded-For entry is trusted (0: the peer address). */
+    trustProxyHops: number;
+  };
+  /** Prefix of this deployment's presence keys and adapter channels (deployments or tests sharing one Redis). */
+  redisKeyPrefix: string;
+  /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
+  sessionForwarding: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -118,6 +133,12 @@ const schema = {
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'chat-jobs' },
     WORKERS_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     WORKER_LOCK_MS: { type: 'integer', minimum: 1000, maximum: 600000, default: 30000 },
+    MAX_SOCKET_BUFFER_BYTES: { type: 'integer', minimum: 16384, maximum: 1073741824, default: 4194304 },
+    SOCKET_DROP_VOLATILE_BYTES: { type: 'integer', minimum: 0, maximum: 1073741824, default: 65536 },
+    CONNECTION_LEASE_MS: { type: 'integer', minimum: 1000, maximum: 600000, default: 60000 },
+    TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
+    REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$', default: '' },
+    SESSION_FORWARDING: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -210,6 +231,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsPort: e.WORKERS_METRICS_PORT,
       lockMs: e.WORKER_LOCK_MS,
     },
+    abuse: {
+      maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
+      dropVolatileBytes: Math.min(e.SOCKET_DROP_VOLATILE_BYTES, e.MAX_SOCKET_BUFFER_BYTES),
+      connectionLeaseMs: e.CONNECTION_LEASE_MS,
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+    },
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    sessionForwarding: e.SESSION_FORWARDING,
   };
 }
 

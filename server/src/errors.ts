@@ -58,7 +58,8 @@ export function isUnavailableError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as { name?: string; message?: string; code?: string };
   const name = e.name ?? '';
-  if (/^Mongo(Network|ServerSelection|NotConnected|PoolCleared|Topology)/.test(name)) return true;
+  // ClientClosed: a request still running while the node shuts its connection down.
+  if (/^Mongo(Network|ServerSelection|NotConnected|PoolCleared|Topology|ClientClosed)/.test(name)) return true;
   if (name === 'MongooseServerSelectionError') return true;
   if (e.message && /buffering timed out|Connection is closed|connection .* closed|ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest/i.test(e.message)) return true;
   if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return true;

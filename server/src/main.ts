@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   log.info({ port, redis: Boolean(config.redisUrl), database: devdb ? 'embedded' : 'MONGODB_URI' }, 'listening');
   process.stdout.write(`Chat server listening on http://${shownHost}:${port} (Socket.IO and REST; health at /healthz, readiness at /readyz)\n`);
+  // pm2 (wait_ready) keeps the old process of a `pm2 reload` running until this arrives.
+  process.send?.('ready');
 
   let stopping = false;
   const shutdown = (signal: string) => {

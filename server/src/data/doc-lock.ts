@@ -16,7 +16,7 @@ const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.
 const LEASE_MS = 5000;
 const WAIT_MS = 5000;
 
-export function createDocLock(redis: Redis | null, crossProcess: boolean): DocLock {
+export function createDocLock(redis: Redis | null, crossProcess: boolean, keyPrefix = ''): DocLock {
   const local = new KeyedLock();
   const distributed = crossProcess && redis !== null;
 
@@ -33,7 +33,7 @@ export function createDocLock(redis: Redis | null, crossProcess: boolean): DocLo
     run<T>(key: string, fn: () => Promise<T>): Promise<T> {
       if (!distributed) return local.run(key, fn);
       return local.run(key, async () => {
-        const redisKey = `doclock:${key}`;
+        const redisKey = `${keyPrefix}doclock:${key}`;
         const token = crypto.randomBytes(8).toString('hex');
         await acquire(redisKey, token);
         try {

@@ -24,13 +24,24 @@ function fromBodyParser(err: BodyParserError): AppError | null {
   }
 }
 
+/**
+ * Other 4xx errors raised by Express or body-parser before a route runs: a path parameter
+ * that is not valid percent-encoding, a body that will not inflate or decode.
+ */
+function fromHttpError(err: { status?: unknown; statusCode?: unknown }): AppError | null {
+  const status = typeof err.status === 'number' ? err.status : typeof err.statusCode === 'number' ? err.statusCode : 0;
+  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'request body is over 64 KiB');
+  if (status >= 400 && status < 500) return new AppError('VALIDATION_FAILED', 'request cannot be read', [{ path: '/', message: 'malformed request' }]);
+  return null;
+}
+
 export function notFoundRoute(req: Request, _res: Response, next: NextFunction) {
   next(new AppError('NOT_FOUND', `no route ${req.method} ${req.path}`));
 }
 
 // Express recognises error middleware by its four parameters.
 export function errorMiddleware(err: unknown, req: Request, res: Response, _next: NextFunction) {
-  const mapped = (err && typeof err === 'object' && fromBodyParser(err as BodyParserError)) || err;
+  const mapped = (err && typeof err === 'object' && !(err instanceof AppError) && (fromBodyParser(err as BodyParserError) ?? fromHttpError(err))) || err;
   const body = toErrorBody(mapped, req.log, req.requestId);
   const status = HTTP_STATUS[body.code];
   if (status < 500) req.log.info({ code: body.code, status }, 'request refused');

@@ -1,12 +1,98 @@
-// Outbound domain events → background jobs (see workers/). Without Redis: none yet.
+// Outbound domain events → background jobs (see workers/ and docs/workers.md). The write
+// path awaits these calls, so each is one Redis round trip at most (a single BullMQ add)
+// and never an HTTP call. Without Redis the handlers run in this process instead.
+import { Queue } from 'bullmq';
 import type { Deps } from '../app';
+import type { MessageDto } from '../contracts/dto';
+import { withTimeout } from '../data/mongo';
+import { createRedis } from '../data/redis';
 import { noDomainEvents, type DomainEvents } from '../domain/notifier';
+import type { PresenceStore } from '../domain/presence/presence.store';
+import { startInProcessJobs } from '../../../workers/src/in-process';
+import { createOutboxEnqueuer } from './enqueue-outbox';
+import { freshEventId, jobOptions, jobsEnabled, LEDGER_TTL_MS, messageCreatedEventId, QUEUES, type DomainEvent } from './queues';
 
 export interface JobsProducer {
   events: DomainEvents;
   close(): Promise<void>;
 }
 
-export function createJobsProducer(_deps: Deps): JobsProducer {
-  return { events: noDomainEvents, close: async () => {} };
+export interface JobsProducerOptions {
+  /** Zero-config mode: the server's presence store, asked by the in-process notification job. */
+  presence?: Pick<PresenceStore, 'onlineOf'>;
+}
+
+/** Longer than this and the send path stops waiting: the event goes to the outbox instead. */
+const ENQUEUE_TIMEOUT_MS = 500;
+
+export function createJobsProducer(deps: Deps, opts: JobsProducerOptions = {}): JobsProducer {
+  const enabled = jobsEnabled(deps.config);
+  const log = deps.log.child({ component: 'jobs' });
+
+  if (!deps.config.redisUrl) {
+    const runtime = startInProcessJobs({
+      config: deps.config,
+      log: deps.log,
+      db: deps.db,
+      registry: deps.metrics.registry,
+      presence: opts.presence ?? { onlineOf: async () => new Set<string>() },
+    });
+    const enqueue = (event: DomainEvent) => runtime.add(QUEUES.events, [{ id: event.id, data: event }]);
+    return { events: domainEvents(enabled, enqueue), close: () => runtime.close() };
+  }
+
+  // With Redis the workers process does the rest; the server only says once what is off.
+  if (!enabled.notifications) log.info('NOTIFY_WEBHOOK_URL not set: notifications are off');
+  if (!enabled.events) log.info('EVENTS_WEBHOOK_URL not set: outbound event webhooks are off');
+  if (!enabled.notifications && !enabled.events) return { events: noDomainEvents, close: async () => {} };
+  const producer = queueProducer(deps);
+  return { events: domainEvents(enabled, producer.enqueue), close: producer.close };
+}
+
+/** Maps the DomainEvents calls to envelopes; what nobody consumes is not enqueued. */
+function domainEvents(enabled: { notifications: boolean; events: boolean }, enqueue: (e: DomainEvent) => Promise<void>): DomainEvents {
+  const now = () => new Date().toISOString();
+  const membership = (type: 'room.member_joined' | 'room.member_left') => async (roomId: string, userId: string) => {
+    if (enabled.events) await enqueue({ id: freshEventId(), type, createdAt: now(), data: { roomId, userId } });
+  };
+  return {
+    async messageCreated(message: MessageDto) {
+      if (!enabled.notifications && !enabled.events) return;
+      // A send retried after the delivery ledger forgot it would notify again: not worth it.
+      if (Date.now() - Date.parse(message.createdAt) > LEDGER_TTL_MS) return;
+      await enqueue({ id: messageCreatedEventId(message.id), type: 'message.created', createdAt: message.createdAt, data: { message } });
+    },
+    async messageUpdated(message: MessageDto) {
+      if (enabled.events) await enqueue({ id: freshEventId(), type: 'message.updated', createdAt: now(), data: { message } });
+    },
+    memberJoined: membership('room.member_joined'),
+    memberLeft: membership('room.member_left'),
+  };
+}
+
+/** One BullMQ add per event (one EVALSHA: a single round trip), behind the outbox. */
+function queueProducer(deps: Deps) {
+  const { config } = deps;
+  const log = deps.log.child({ component: 'jobs' });
+  const connection = createRedis(config.redisUrl!, deps.log, 'jobs-producer');
+  const queue = new Queue<DomainEvent>(QUEUES.events, { connection, prefix: config.workers.queuePrefix, defaultJobOptions: jobOptions(config, QUEUES.events) });
+  queue.on('error', (err) => log.warn({ err: err.message }, 'jobs queue error'));
+  // Loads BullMQ's scripts now, so the first send pays no extra round trips.
+  queue.waitUntilReady().catch(() => undefined);
+  const outbox = createOutboxEnqueuer({
+    // The job id is the event id: re-adding an event that is still queued changes nothing.
+    add: async (event) => {
+      await withTimeout(queue.add(event.type, event, { jobId: event.id }), ENQUEUE_TIMEOUT_MS);
+    },
+    log,
+    registry: deps.metrics.registry,
+  });
+  return {
+    enqueue: outbox.enqueue,
+    async close(): Promise<void> {
+      await outbox.close();
+      await queue.close().catch(() => undefined);
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
 }

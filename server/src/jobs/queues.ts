@@ -93,7 +93,8 @@ export function jobOptions(config: Config, queue: QueueName) {
 }
 
 /**
- * How long "this was delivered" is remembered. A duplicate run later than this (a send
- * retried a week later) could deliver again; the receiver still dedupes on the id.
+ * How long "this was delivered" is remembered (one small Redis key per delivery).
+ * Duplicate runs come from re-run jobs (minutes) and retried sends (the producer does
+ * not re-enqueue messages older than this); the receiver still dedupes on the id.
  */
-export const LEDGER_TTL_MS = 7 * 24 * 3600 * 1000;
+export const LEDGER_TTL_MS = 24 * 3600 * 1000;

@@ -53,11 +53,12 @@ export function createSocketNotifier(metrics: Metrics): SocketNotifier {
       count('read:updated');
     },
     typing(roomId, userId, typing) {
-      server().to(roomChannel(roomId)).except(userChannel(userId)).emit('typing', { roomId, userId, typing });
+      // volatile: dropped first for a socket whose output is backed up (socket/slow-consumer.ts).
+      server().to(roomChannel(roomId)).except(userChannel(userId)).volatile.emit('typing', { roomId, userId, typing });
       count('typing');
     },
     presenceUpdated(roomIds, presence) {
-      server().to(roomIds.map(roomChannel)).except(userChannel(presence.userId)).emit('presence:updated', presence);
+      server().to(roomIds.map(roomChannel)).except(userChannel(presence.userId)).volatile.emit('presence:updated', presence);
       count('presence:updated');
     },
   };

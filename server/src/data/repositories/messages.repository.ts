@@ -7,10 +7,10 @@
 // the unique `idemKey` (a hash of sender and clientMsgId): a duplicate-key error means
 // either "seq taken" (the slot holds another message: try the next) or "already sent".
 //
-// History pages are read by _id as well when the server cannot range-scan an index
-// (FerretDB's SQLite handler scans a whole collection for anything but _id lookups):
-// a page of 50 is 51 point lookups whatever the collection's size. On MongoDB the
-// (roomId, seq) index serves the same page as one range query.
+// History pages are one range query on (roomId, seq), served by that index on MongoDB.
+// FerretDB 1.24 uses no index for reads (its SQLite handler's _id index is declared on a
+// different JSON expression than the one it filters with, so even _id lookups scan), so
+// there every page costs a scan: one query is the cheapest form it can take.
 import type { MessageDoc, Models } from '../models';
 import { isDuplicateKey, messageDocId } from '../ids';
 
@@ -20,53 +20,15 @@ export interface HistoryQuery {
   limit: number;
 }
 
-export type PageStrategy = 'range' | 'points';
-
 const MAX_SEQ_ATTEMPTS = 50;
 
-export function messagesRepository({ Message, Room }: Models, strategy: PageStrategy = 'range') {
+export function messagesRepository({ Message }: Models) {
   const byId = (id: string) => Message.findById(id).lean<MessageDoc>().exec();
 
   const maxSeq = async (roomId: string): Promise<number> => {
     const last = await Message.findOne({ roomId }, { seq: 1 }).sort({ seq: -1 }).lean<Pick<MessageDoc, 'seq'>>().exec();
     return last?.seq ?? 0;
   };
-
-  /** Messages at the given seqs of one room, ascending; missing seqs are left out. */
-  async function atSeqsOfRoom(roomId: string, seqs: number[]): Promise<MessageDoc[]> {
-    if (seqs.length === 0) return [];
-    const ids = seqs.map((s) => messageDocId(roomId, s));
-    const docs =
-      strategy === 'points'
-        ? await Promise.all(ids.map(byId))
-        : await Message.find({ _id: { $in: ids } }).lean<MessageDoc[]>().exec();
-    return (docs.filter(Boolean) as MessageDoc[]).sort((a, b) => a.seq - b.seq);
-  }
-
-  /** The highest stored seq, starting from the room's hint (which may briefly lag). */
-  async function lastSeqOf(roomId: string): Promise<number> {
-    const room = await Room.findById(roomId, { lastSeq: 1 }).lean<{ lastSeq: number }>().exec();
-    let last = room?.lastSeq ?? 0;
-    while (await byId(messageDocId(roomId, last + 1))) last++;
-    return last;
-  }
-
-  const seqRange = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-
-  async function pageByPoints(roomId: string, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> {
-    const last = await lastSeqOf(roomId);
-    if (q.afterSeq !== undefined) {
-      const items = await atSeqsOfRoom(roomId, seqRange(q.afterSeq + 1, Math.min(last, q.afterSeq + q.limit)));
-      const top = items.length ? items[items.length - 1].seq : q.afterSeq + q.limit;
-      return { items, hasMore: top < last };
-    }
-    const upper = Math.min(q.beforeSeq !== undefined ? q.beforeSeq - 1 : last, last);
-    const items = await atSeqsOfRoom(roomId, seqRange(Math.max(1, upper - q.limit + 1), upper));
-    const bottom = items.length ? items[0].seq : upper - q.limit + 1;
-    // Seqs below a retention cut are gone; one lookup tells whether anything older remains.
-    const hasMore = bottom > 1 && (await Message.exists({ _id: messageDocId(roomId, bottom - 1) })) !== null;
-    return { items, hasMore };
-  }
 
   async function pageByRange(roomId: string, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> {
     if (q.afterSeq !== undefined) {
@@ -109,14 +71,16 @@ export function messagesRepository({ Message, Room }: Models, strategy: PageStra
     },
 
     /** A history page in ascending seq, per the contract's afterSeq/beforeSeq rules. */
-    page: (roomId: string, q: HistoryQuery) => (strategy === 'points' ? pageByPoints(roomId, q) : pageByRange(roomId, q)),
+    page: pageByRange,
 
     /** The messages at the given (roomId, seq) pairs: each room's last message for room:list. */
     async atSeqs(pairs: Array<{ roomId: string; seq: number }>): Promise<MessageDoc[]> {
-      return (await Promise.all(pairs.map((p) => byId(messageDocId(p.roomId, p.seq))))).filter(Boolean) as MessageDoc[];
+      if (pairs.length === 0) return [];
+      return Message.find({ _id: { $in: pairs.map((p) => messageDocId(p.roomId, p.seq)) } }).lean<MessageDoc[]>().exec();
     },
 
-    inRange: (roomId: string, fromSeq: number, toSeq: number) => atSeqsOfRoom(roomId, seqRange(fromSeq, toSeq)),
+    inRange: (roomId: string, fromSeq: number, toSeq: number) =>
+      Message.find({ roomId, seq: { $gte: fromSeq, $lte: toSeq } }).sort({ seq: 1 }).lean<MessageDoc[]>().exec(),
 
     /** Edits a live message; null if it does not exist or is deleted. */
     edit: (id: string, text: string, at: Date) =>

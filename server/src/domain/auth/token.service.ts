@@ -1,5 +1,6 @@
 // Issues and verifies JWTs exactly as the contract says: only the configured
 // algorithm is accepted, so `alg: none` and HS/RS confusion are refused.
+import crypto from 'node:crypto';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import type { Config } from '../../config';
 import { AppError, errors } from '../../errors';
@@ -8,8 +9,13 @@ export interface VerifiedToken {
   userId: string;
   /** Expiry, unix seconds. */
   exp: number;
+  /** Issued at, unix seconds (absent if the issuer left it out). */
+  iat?: number;
   jti?: string;
 }
+
+/** Answers whether a verified token was revoked (see revocation.ts); must be synchronous. */
+export type RevocationCheck = (token: VerifiedToken) => boolean;
 
 export interface TokenService {
   verify(token: unknown): VerifiedToken;
@@ -19,7 +25,7 @@ export interface TokenService {
 }
 
 /** Builds the token service from the validated JWT config. */
-export function createTokenService(cfg: Config['jwt']): TokenService {
+export function createTokenService(cfg: Config['jwt'], isRevoked?: RevocationCheck): TokenService {
   const algorithm = cfg.algorithm as Algorithm;
   const verifyKey = cfg.algorithm === 'HS256' ? cfg.secret! : cfg.publicKey!;
   const signKey = cfg.algorithm === 'HS256' ? cfg.secret : cfg.privateKey;
@@ -43,12 +49,20 @@ export function createTokenService(cfg: Config['jwt']): TokenService {
         throw errors.unauthorized('token has no subject');
       }
       if (typeof payload.exp !== 'number') throw errors.unauthorized('token has no expiry');
-      return { userId: payload.sub, exp: payload.exp, ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}) };
+      const verified: VerifiedToken = {
+        userId: payload.sub,
+        exp: payload.exp,
+        ...(typeof payload.iat === 'number' ? { iat: payload.iat } : {}),
+        ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
+      };
+      if (isRevoked?.(verified)) throw errors.unauthorized('token revoked');
+      return verified;
     },
     issue(userId: string) {
       if (!signKey) throw new AppError('UNAVAILABLE', 'this server verifies tokens from an external issuer and cannot issue them');
       const exp = Math.floor(Date.now() / 1000) + cfg.ttlSeconds;
-      const token = jwt.sign({ sub: userId, exp }, signKey, {
+      // A jti lets one session be revoked without the others.
+      const token = jwt.sign({ sub: userId, exp, jti: crypto.randomUUID() }, signKey, {
         algorithm,
         ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
         ...(cfg.audience ? { audience: cfg.audience } : {}),

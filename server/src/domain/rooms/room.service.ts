@@ -24,7 +24,10 @@ export interface RoomServiceDeps {
 }
 
 export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock }: RoomServiceDeps) {
-  const recount = (roomId: string) => docLock.run(`room:${roomId}`, () => repos.rooms.recountMembers(roomId));
+  // memberCount is derived (recounted after each change), so a failed recount is not a failed
+  // request: the membership change already happened and the next change recounts again.
+  const recount = (roomId: string) =>
+    docLock.run(`room:${roomId}`, () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
   const setRole = (roomId: string, userId: string, role: Role) =>
     docLock.run(`membership:${roomId}:${userId}`, () => repos.memberships.setRole(roomId, userId, role));
 

@@ -1,0 +1,150 @@
+// Graceful drain of one node: refuse new handshakes, close the listener, tell each
+// client when to reconnect, close connections spread over part of the grace period
+// (so peers are not hit by every reconnect at once), each once its requests are
+// answered, then wait for in-flight REST requests.
+import type http from 'node:http';
+import net from 'node:net';
+import type { Logger } from '../logger';
+import type { AppServer, AppSocket } from '../socket/types';
+
+/** At most this many reconnects per second are asked of the clients of a draining node... */
+const RECONNECTS_PER_SECOND = 200;
+/** ...within this share of the grace period; the rest is for requests in flight. */
+const SPREAD_SHARE = 0.5;
+/** Connections still open at this share of the grace period are closed regardless. */
+const HARD_STOP_SHARE = 0.8;
+
+export interface InflightTracker {
+  /** Counts socket requests (until acked) and REST requests (until answered). */
+  attach(io: AppServer, server: http.Server): void;
+  pending(socket: AppSocket): number;
+  /** Resolves once `socket` has no request waiting for its ack. */
+  idle(socket: AppSocket): Promise<void>;
+  /** Resolves once no REST request is in flight. */
+  restIdle(): Promise<void>;
+  /**
+   * From now on every HTTP response closes its connection: server.close() alone leaves a
+   * kept-alive connection open until its idle timeout once its last request is answered.
+   */
+  closeConnectionsAfterResponses(): void;
+}
+
+export function createInflightTracker(): InflightTracker {
+  const perSocket = new WeakMap<AppSocket, { count: number; waiters: Array<() => void> }>();
+  let rest = 0;
+  const restWaiters: Array<() => void> = [];
+  const open = new Set<http.ServerResponse>();
+  let closing = false;
+  const markClose = (res: http.ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+
+  const done = (socket: AppSocket) => {
+    const s = perSocket.get(socket);
+    if (!s) return;
+    s.count -= 1;
+    if (s.count === 0) s.waiters.splice(0).forEach((w) => w());
+  };
+
+  return {
+    attach(io, server) {
+      io.on('connection', (socket) => {
+        perSocket.set(socket, { count: 0, waiters: [] });
+        socket.use((packet, next) => {
+          const last = packet.length - 1;
+          const ack = packet[last];
+          if (typeof ack === 'function') {
+            perSocket.get(socket)!.count += 1;
+            let answered = false;
+            packet[last] = (...args: unknown[]) => {
+              if (!answered) done(socket);
+              answered = true;
+              (ack as (...a: unknown[]) => void)(...args);
+            };
+          }
+          next();
+        });
+        // A disconnected socket's acks go nowhere: do not wait for them.
+        socket.on('disconnect', () => perSocket.get(socket)?.waiters.splice(0).forEach((w) => w()));
+      });
+      const ioPath = `${io.path()}/`;
+      server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        if (closing) markClose(res);
+        open.add(res);
+        res.once('close', () => open.delete(res));
+        if (req.url?.startsWith(ioPath)) return; // long-polls are not requests to finish
+        rest += 1;
+        res.once('close', () => {
+          rest -= 1;
+          if (rest === 0) restWaiters.splice(0).forEach((w) => w());
+        });
+      });
+    },
+    pending: (socket) => perSocket.get(socket)?.count ?? 0,
+    idle(socket) {
+      const s = perSocket.get(socket);
+      if (!s || s.count === 0 || socket.disconnected) return Promise.resolve();
+      return new Promise((resolve) => s.waiters.push(resolve));
+    },
+    restIdle() {
+      if (rest === 0) return Promise.resolve();
+      return new Promise((resolve) => restWaiters.push(resolve));
+    },
+    closeConnectionsAfterResponses() {
+      closing = true;
+      open.forEach(markClose);
+    },
+  };
+}
+
+export interface DrainOptions {
+  io: AppServer;
+  server: http.Server;
+  inflight: InflightTracker;
+  graceMs: number;
+  log: Logger;
+  /** Called first: new handshakes are refused from then on. */
+  stopAccepting(): void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function until(deadline: number, p: Promise<void>): Promise<void> {
+  return Promise.race([p, sleep(Math.max(0, deadline - Date.now()))]);
+}
+
+export async function drainNode({ io, server, inflight, graceMs, log, stopAccepting }: DrainOptions): Promise<void> {
+  const started = Date.now();
+  stopAccepting();
+  // No new TCP connections (in pm2 cluster mode the primary stops routing to us). net's
+  // close, not http's: http's also drops idle kept-alive connections at once, and a client
+  // sending on one at that instant gets ECONNRESET. Instead each connection closes after
+  // its next response; whatever stays idle is closed at the end.
+  const closed = server.listening ? new Promise<void>((resolve) => server.once('close', () => resolve())) : Promise.resolve();
+  if (server.listening) net.Server.prototype.close.call(server);
+  inflight.closeConnectionsAfterResponses();
+  const sockets = [...io.of('/').sockets.values()];
+  const spreadMs = Math.min(graceMs * SPREAD_SHARE, (sockets.length / RECONNECTS_PER_SECOND) * 1000);
+  const hardStop = started + graceMs * HARD_STOP_SHARE;
+  log.info({ sockets: sockets.length, spreadMs: Math.round(spreadMs), graceMs }, 'draining');
+
+  await Promise.all(
+    sockets.map(async (socket, i) => {
+      const at = sockets.length > 1 ? Math.round((spreadMs * i) / (sockets.length - 1)) : 0;
+      socket.emit('server:draining', { reconnectInMs: at });
+      await sleep(at);
+      await until(hardStop, inflight.idle(socket));
+      if (socket.connected && inflight.pending(socket) > 0) log.warn({ socketId: socket.id, pending: inflight.pending(socket) }, 'closing a draining socket with requests in flight');
+      // Closing the transport (not socket.disconnect()) makes stock clients reconnect by
+      // themselves ("transport close"); buffered packets are flushed first.
+      if (socket.connected) socket.conn.close();
+    }),
+  );
+  await until(started + graceMs, inflight.restIdle());
+  // Kept-alive connections close after their next response; wait for them (net emits
+  // 'close' once none is left) so that only connections idle for the whole grace period
+  // are cut, which a client is least likely to be sending on.
+  await until(started + graceMs, closed);
+  server.closeIdleConnections();
+  log.info({ ms: Date.now() - started }, 'drained');
+}

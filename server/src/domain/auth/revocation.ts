@@ -1,0 +1,178 @@
+// Session revocation: "every token of user U issued up to now" or "the token with jti J" is
+// refused from then on, on every node. With Redis the denylist lives there and every node
+// hears new entries over pub/sub; each node keeps a copy in memory so that the check inside
+// TokenService.verify stays synchronous. Without Redis the node's memory is the denylist
+// (lost on restart: one node, nothing to share it with).
+import type Redis from 'ioredis';
+import { AppError } from '../../errors';
+import type { Logger } from '../../logger';
+import type { VerifiedToken } from './token.service';
+
+/** What a revocation covers; `at` and `exp` are unix seconds. */
+export type RevocationEntry = { kind: 'user'; userId: string; at: number } | { kind: 'token'; jti: string; exp: number };
+
+export interface Revocation {
+  /** True if the token was revoked (used by TokenService.verify on every handshake and request). */
+  isRevoked(token: Pick<VerifiedToken, 'userId' | 'iat' | 'jti'>): boolean;
+  /** Revokes every token of the user issued up to this second. */
+  revokeUser(userId: string): Promise<RevocationEntry>;
+  /** Revokes one token (by its jti) until it expires anyway. */
+  revokeToken(jti: string, exp: number): Promise<RevocationEntry>;
+  /** Called for every revocation, local or from another node. */
+  onRevoked(listener: (entry: RevocationEntry) => void): void;
+  /** Loads the denylist and subscribes to changes (Redis only). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RevocationOptions {
+  redis: Redis | null;
+  log: Logger;
+  /** How long a per-user revocation is kept: the longest lifetime a token may have. */
+  userRetentionSeconds?: number;
+  keyPrefix?: string;
+}
+
+const CHANNEL_SUFFIX = 'events';
+const THIRTY_DAYS = 30 * 24 * 3600;
+
+export function createRevocation(opts: RevocationOptions): Revocation {
+  const { redis, log } = opts;
+  const prefix = opts.keyPrefix ?? 'chat:revoked';
+  const channel = `${prefix}:${CHANNEL_SUFFIX}`;
+  const retention = opts.userRetentionSeconds ?? THIRTY_DAYS;
+  const users = new Map<string, number>();
+  const tokens = new Map<string, number>();
+  const listeners: Array<(e: RevocationEntry) => void> = [];
+  let subscriber: Redis | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  function apply(entry: RevocationEntry, announce: boolean): void {
+    if (entry.kind === 'user') {
+      if ((users.get(entry.userId) ?? -Infinity) >= entry.at) return;
+      users.set(entry.userId, entry.at);
+    } else {
+      if (entry.exp <= now() || tokens.has(entry.jti)) return;
+      tokens.set(entry.jti, entry.exp);
+    }
+    if (!announce) return;
+    for (const l of listeners) {
+      try {
+        l(entry);
+      } catch (err) {
+        log.warn({ err }, 'revocation listener failed');
+      }
+    }
+  }
+
+  function parse(raw: string): RevocationEntry | null {
+    try {
+      const e = JSON.parse(raw) as RevocationEntry;
+      if (e?.kind === 'user' && typeof e.userId === 'string' && typeof e.at === 'number') return e;
+      if (e?.kind === 'token' && typeof e.jti === 'string' && typeof e.exp === 'number') return e;
+    } catch {
+      /* ignored below */
+    }
+    log.warn({ raw: raw.slice(0, 200) }, 'unreadable revocation entry ignored');
+    return null;
+  }
+
+  async function persist(entry: RevocationEntry): Promise<void> {
+    if (!redis) return;
+    const key = entry.kind === 'user' ? `${prefix}:u:${entry.userId}` : `${prefix}:t:${entry.jti}`;
+    const ttl = entry.kind === 'user' ? retention : Math.max(1, entry.exp - now());
+    try {
+      await redis.multi().set(key, JSON.stringify(entry), 'EX', ttl).publish(channel, JSON.stringify(entry)).exec();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'revocation not stored: redis unavailable');
+      throw new AppError('UNAVAILABLE', 'revocation could not be stored; nothing was revoked');
+    }
+  }
+
+  /** Reads every stored entry: at start and after a reconnect (pub/sub messages may have been missed). */
+  async function load(): Promise<void> {
+    if (!redis) return;
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:[ut]:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      for (const raw of await redis.mget(...keys)) {
+        const entry = raw ? parse(raw) : null;
+        if (entry) {
+          apply(entry, true);
+          count += 1;
+        }
+      }
+    } while (cursor !== '0');
+    log.debug({ count }, 'revocations loaded');
+  }
+
+  return {
+    isRevoked(t) {
+      const at = users.get(t.userId);
+      // A token without iat cannot prove it is newer than the revocation.
+      if (at !== undefined && (t.iat === undefined || t.iat <= at)) return true;
+      return t.jti !== undefined && tokens.has(t.jti);
+    },
+
+    async revokeUser(userId) {
+      const entry: RevocationEntry = { kind: 'user', userId, at: now() };
+      await persist(entry);
+      apply(entry, true);
+      return entry;
+    },
+
+    async revokeToken(jti, exp) {
+      const entry: RevocationEntry = { kind: 'token', jti, exp };
+      await persist(entry);
+      apply(entry, true);
+      return entry;
+    },
+
+    onRevoked(listener) {
+      listeners.push(listener);
+    },
+
+    async start() {
+      sweeper = setInterval(() => {
+        const t = now();
+        for (const [jti, exp] of tokens) if (exp <= t) tokens.delete(jti);
+      }, 60_000);
+      sweeper.unref();
+      if (!redis) return;
+      // Subscribe first, then load: nothing published in between is missed.
+      subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'revocations' });
+      subscriber.on('error', () => undefined);
+      subscriber.on('message', (ch: string, raw: string) => {
+        if (ch !== channel) return;
+        const entry = parse(raw);
+        if (entry) apply(entry, true);
+      });
+      let starting = true;
+      // After any reconnect: entries published while this node was cut off are read back.
+      subscriber.on('ready', () => {
+        if (starting) return;
+        load().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'revocations not reloaded'));
+      });
+      try {
+        await Promise.race([subscriber.subscribe(channel), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref())]);
+        await load();
+      } catch (err) {
+        // Not fatal: the subscriber keeps reconnecting and loads once Redis answers.
+        log.warn({ err: (err as Error).message }, 'revocations not loaded at start; will load when redis answers');
+      } finally {
+        starting = false;
+      }
+    },
+
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      if (subscriber) subscriber.disconnect();
+      subscriber = null;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+// Per-user and per-IP socket limits (MAX_CONNECTIONS_PER_USER / MAX_CONNECTIONS_PER_IP),
+// enforced in the handshake: a refusal is connect_error with data.code RATE_LIMITED.
+// With Redis the counts hold across the cluster: every socket holds a lease (a member of
+// one sorted set per user and one per IP, scored by its expiry) that its node refreshes,
+// so the slots of a node that dies free themselves when its leases run out. Without Redis,
+// or while Redis is down (an abuse limit must not take the service down), the node counts
+// only its own sockets.
+import type Redis from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
+import type { ExtendedError } from 'socket.io';
+import type { Logger } from '../logger';
+import type { AppSocket } from './types';
+
+export interface ConnectionLimitOptions {
+  redis: Redis | null;
+  nodeId: string;
+  maxPerUser: number;
+  maxPerIp: number;
+  /** A lease not refreshed for this long is dropped by the other nodes. */
+  leaseMs: number;
+  /** X-Forwarded-For entries (from the right) set by trusted proxies; 0 = the TCP peer. */
+  trustProxyHops: number;
+  log: Logger;
+  registry?: Registry;
+  /** Key prefix in Redis (tests give each app its own). */
+  keyPrefix?: string;
+}
+
+export interface ConnectionLimiter {
+  /** Handshake middleware; runs after authentication (it needs the user id). */
+  middleware(socket: AppSocket, next: (err?: ExtendedError) => void): void;
+  /** Sockets this node holds a slot for. */
+  localCount(): number;
+  close(): void;
+}
+
+/** Hint for the client: connections are not time-based, so try again a little later. */
+const RETRY_AFTER_MS = 5000;
+
+// Trims expired leases, checks both limits and takes both slots at once; returns 0 (taken),
+// 1 (user limit) or 2 (IP limit). Both keys share a hash tag so it also runs on Redis Cluster.
+const ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) == false and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 1 end
+if redis.call('ZSCORE', KEYS[2], ARGV[3]) == false and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 2 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return 0
+`;
+
+/** The client address the limit applies to: the TCP peer, or the entry a trusted proxy added. */
+export function clientAddress(socket: Pick<AppSocket, 'handshake'>, trustProxyHops: number): string {
+  let address = socket.handshake.address ?? '';
+  if (trustProxyHops > 0) {
+    const header = socket.handshake.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    // Each trusted proxy appends the address it saw; anything further left is the client's own claim.
+    if (hops.length >= trustProxyHops) address = hops[hops.length - trustProxyHops];
+    else if (hops.length > 0) address = hops[0];
+  }
+  return address.replace(/^::ffff:/, '').slice(0, 64) || 'unknown';
+}
+
+function refusal(which: 'user' | 'ip', max: number): ExtendedError {
+  const message = which === 'user' ? `at most ${max} connections per user` : `at most ${max} connections per address`;
+  const err = new Error('RATE_LIMITED') as ExtendedError;
+  err.data = { code: 'RATE_LIMITED', message, details: { retryAfterMs: RETRY_AFTER_MS, limit: which } };
+  return err;
+}
+
+interface Slot {
+  userKey: string;
+  ipKey: string;
+  member: string;
+  released: boolean;
+}
+
+export function createConnectionLimiter(opts: ConnectionLimitOptions): ConnectionLimiter {
+  const { redis, log } = opts;
+  const prefix = opts.keyPrefix ?? 'chat:conn';
+  const slots = new Map<string, Slot>();
+  // Local counts: the whole truth without Redis, the fallback while Redis is down.
+  const perUser = new Map<string, number>();
+  const perIp = new Map<string, number>();
+  const refused = opts.registry
+    ? new Counter({
+        name: 'chat_connections_refused_total',
+        help: 'Handshakes refused by the per-user or per-IP connection limit',
+        labelNames: ['limit'],
+        registers: [opts.registry],
+      })
+    : null;
+
+  const bump = (map: Map<string, number>, key: string, by: number) => {
+    const n = (map.get(key) ?? 0) + by;
+    if (n <= 0) map.delete(key);
+    else map.set(key, n);
+  };
+
+  async function acquireInRedis(slot: Slot): Promise<'ok' | 'user' | 'ip' | 'unavailable'> {
+    if (!redis || redis.status !== 'ready') return 'unavailable';
+    const now = Date.now();
+    try {
+      const res = await redis.eval(
+        ACQUIRE,
+        2,
+        slot.userKey,
+        slot.ipKey,
+        now,
+        now + opts.leaseMs,
+        slot.member,
+        opts.maxPerUser,
+        opts.maxPerIp,
+        opts.leaseMs * 2,
+      );
+      return res === 1 ? 'user' : res === 2 ? 'ip' : 'ok';
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'connection limit: redis unavailable, counting this node only');
+      return 'unavailable';
+    }
+  }
+
+  function release(socketId: string): void {
+    const slot = slots.get(socketId);
+    if (!slot || slot.released) return;
+    slot.released = true;
+    slots.delete(socketId);
+    bump(perUser, slot.userKey, -1);
+    bump(perIp, slot.ipKey, -1);
+    if (redis && redis.status === 'ready') {
+      // If this fails the lease simply runs out.
+      redis
+        .multi()
+        .zrem(slot.userKey, slot.member)
+        .zrem(slot.ipKey, slot.member)
+        .exec()
+        .catch(() => undefined);
+    }
+  }
+
+  // Keeps this node's leases alive; re-adds them after Redis lost its data (a restart).
+  const refresher = redis
+    ? setInterval(() => {
+        if (redis.status !== 'ready' || slots.size === 0) return;
+        const expiry = Date.now() + opts.leaseMs;
+        const pipe = redis.pipeline();
+        for (const slot of slots.values()) {
+          pipe.zadd(slot.userKey, expiry, slot.member).zadd(slot.ipKey, expiry, slot.member);
+          pipe.pexpire(slot.userKey, opts.leaseMs * 2).pexpire(slot.ipKey, opts.leaseMs * 2);
+        }
+        pipe.exec().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'connection limit: lease refresh failed'));
+      }, Math.max(250, Math.floor(opts.leaseMs / 3)))
+    : null;
+  refresher?.unref();
+
+  return {
+    middleware(socket, next) {
+      const userId = socket.data.userId;
+      const ip = clientAddress(socket, opts.trustProxyHops);
+      const slot: Slot = {
+        userKey: `${prefix}:{c}:u:${userId}`,
+        ipKey: `${prefix}:{c}:ip:${ip}`,
+        member: `${opts.nodeId}:${socket.id}`,
+        released: false,
+      };
+      const localCheck = (): 'ok' | 'user' | 'ip' =>
+        (perUser.get(slot.userKey) ?? 0) >= opts.maxPerUser ? 'user' : (perIp.get(slot.ipKey) ?? 0) >= opts.maxPerIp ? 'ip' : 'ok';
+      // Checked locally first: a node never exceeds the limit on its own, even while Redis is down.
+      const local = localCheck();
+      const decide = local !== 'ok' ? Promise.resolve(local) : acquireInRedis(slot);
+      void decide.then((verdict) => {
+        if (verdict === 'user' || verdict === 'ip') {
+          refused?.inc({ limit: verdict });
+          log.info({ userId, ip, limit: verdict }, 'connection refused by limit');
+          return next(refusal(verdict, verdict === 'user' ? opts.maxPerUser : opts.maxPerIp));
+        }
+        // The Redis answer was awaited: re-check the local counts, others may have connected meanwhile.
+        if (verdict === 'unavailable' && localCheck() !== 'ok') {
+          const which = localCheck() as 'user' | 'ip';
+          refused?.inc({ limit: which });
+          return next(refusal(which, which === 'user' ? opts.maxPerUser : opts.maxPerIp));
+        }
+        slots.set(socket.id, slot);
+        bump(perUser, slot.userKey, 1);
+        bump(perIp, slot.ipKey, 1);
+        // A socket refused by a later middleware, or whose client left mid-handshake, never
+        // emits 'disconnect'; the engine connection closing releases the slot then.
+        socket.once('disconnect', () => release(socket.id));
+        socket.conn.once('close', () => release(socket.id));
+        next();
+      });
+    },
+    localCount: () => slots.size,
+    close() {
+      if (refresher) clearInterval(refresher);
+      for (const id of [...slots.keys()]) release(id);
+    },
+  };
+}

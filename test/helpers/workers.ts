@@ -1,0 +1,215 @@
+// Helpers for the workers tests: a real webhook receiver that records every attempt,
+// the environment (a unique queue prefix per test, so parallel files and the shared
+// Redis never collide), the workers in-process or as the real process, and cleanup.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { inject } from 'vitest';
+import { loadConfig } from '../../server/src/config';
+import { createLogger } from '../../server/src/logger';
+import { startWorkers, type Workers, type WorkersOptions } from '../../workers/src/workers';
+import { testEnv, type TestApp } from './app';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+export const NOTIFY_SECRET = 'notify-secret-0123456789';
+export const EVENTS_SECRET = 'events-secret-0123456789';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a truthy value (which is returned) or the time is up. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+// ---------------------------------------------------------------- receiver
+
+export interface Received {
+  /** The request path: one receiver can stand for several webhook URLs. */
+  path: string;
+  id: string;
+  timestamp: string;
+  signature: string;
+  rawBody: string;
+  body: any;
+  /** When the request arrived (ms since epoch). */
+  at: number;
+  /** 1-based count of requests with this id so far. */
+  attempt: number;
+  /** What the receiver answered (0 while held or if the client went away). */
+  status: number;
+}
+
+export interface Receiver {
+  url: string;
+  /** Every request, in arrival order. */
+  requests: Received[];
+  /** Requests answered 2xx. */
+  delivered(): Received[];
+  /** Requests carrying this X-Webhook-Id. */
+  attemptsOf(id: string): Received[];
+  close(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  /** Fail this many attempts of each id (with failStatus) before answering 200. */
+  failFirst?: number;
+  failStatus?: number;
+  /** Full control: resolves the status for a request (may wait, to hold it open). */
+  respond?: (r: Received) => number | Promise<number>;
+}
+
+/** A real HTTP receiver on a free port: records everything, dedupes nothing. */
+export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receiver> {
+  const requests: Received[] = [];
+  const counts = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const id = String(req.headers['x-webhook-id'] ?? '');
+      const attempt = (counts.get(id) ?? 0) + 1;
+      counts.set(id, attempt);
+      let body: any = null;
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = null;
+      }
+      const r: Received = {
+        path: (req.url ?? '/').split('?')[0],
+        id,
+        timestamp: String(req.headers['x-webhook-timestamp'] ?? ''),
+        signature: String(req.headers['x-webhook-signature'] ?? ''),
+        rawBody,
+        body,
+        at: Date.now(),
+        attempt,
+        status: 0,
+      };
+      requests.push(r);
+      const decide = opts.respond ?? ((x: Received) => (x.attempt <= (opts.failFirst ?? 0) ? (opts.failStatus ?? 500) : 200));
+      void Promise.resolve(decide(r)).then((status) => {
+        if (res.destroyed || req.socket.destroyed) return;
+        r.status = status;
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    requests,
+    delivered: () => requests.filter((r) => r.status >= 200 && r.status < 300),
+    attemptsOf: (id) => requests.filter((r) => r.id === id),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Recomputes the signature the way a receiver would (constant-time compare). */
+export function signatureValid(secret: string, r: Received): boolean {
+  const expected = `sha256=${crypto.createHmac('sha256', secret).update(`${r.timestamp}.${r.rawBody}`).digest('hex')}`;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(r.signature);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+// ---------------------------------------------------------------- environment
+
+/** A queue prefix no other test (or developer) uses. */
+export function uniquePrefix(): string {
+  return `t-${crypto.randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * What the server and the workers of one test share: Redis, a unique queue prefix,
+ * the notification webhook, small backoff and lock times, chat limits out of the way.
+ */
+export function jobsEnv(prefix: string, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: prefix,
+    // Presence keys of this test under the same prefix: dropPrefix removes them too.
+    REDIS_KEY_PREFIX: `${prefix}:`,
+    NOTIFY_WEBHOOK_SECRET: NOTIFY_SECRET,
+    EVENTS_WEBHOOK_SECRET: EVENTS_SECRET,
+    WEBHOOK_BACKOFF_MS: '50',
+    WEBHOOK_TIMEOUT_MS: '1000',
+    WORKER_LOCK_MS: '1000',
+    WORKERS_METRICS_PORT: '0',
+    RATE_LIMIT_MESSAGES: '100000',
+    RATE_LIMIT_JOINS: '100000',
+    PRESENCE_GRACE_MS: '100',
+    ...overrides,
+  };
+}
+
+/** The workers in this process, against the test app's database and Redis (presence included). */
+export async function startTestWorkers(t: TestApp, env: Record<string, string | undefined>, opts: WorkersOptions = {}): Promise<Workers> {
+  const config = loadConfig(testEnv({ MONGODB_URI: t.config.mongodbUri!, ...env }));
+  return startWorkers(config, { log: createLogger(config.logLevel, { role: 'workers' }), ...opts });
+}
+
+export interface WorkersProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  out(): string;
+  err(): string;
+}
+
+/** The real workers process (`workers/src/main.ts`, as `npm run workers` runs it); resolves once it says it runs. */
+export async function spawnWorkers(env: Record<string, string | undefined>, opts: { waitReady?: boolean } = {}): Promise<WorkersProcess> {
+  const fullEnv: Record<string, string> = { PATH: process.env.PATH ?? '' };
+  for (const [k, v] of Object.entries(testEnv(env))) if (v !== undefined) fullEnv[k] = v;
+  // node with tsx's loader rather than the tsx wrapper: one process, so a SIGKILL really kills the worker.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/src/main.ts'], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const p = { child, exited, out: () => stdout, err: () => stderr };
+  if (opts.waitReady !== false) {
+    let done = false;
+    void exited.then(() => (done = true));
+    await eventually(() => stdout.includes('Workers running') || done, 20_000, 'the workers process to start');
+    if (!stdout.includes('Workers running')) throw new Error(`workers process exited: ${stderr}`);
+  }
+  return p;
+}
+
+/** Backdates a room's messages with seq ≤ n by `days` (the API has no way to write the past). */
+export async function backdate(t: TestApp, roomId: string, n: number, days: number): Promise<void> {
+  const Message = t.app.deps.db.model('Message');
+  await Message.updateMany({ roomId, seq: { $lte: n } }, { $set: { createdAt: new Date(Date.now() - days * 24 * 3600 * 1000) } }).exec();
+}
+
+/** Deletes every key of a test's queue prefix from the shared Redis. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,354 @@
+// The authorization matrix: every socket event and REST endpoint × who is asking, for a
+// public and a private room, with the outcome docs/protocol.md promises. Refusals are
+// checked to change nothing (the room's documents before and after are equal); successes
+// are checked for their effect. A last part checks who receives the room's broadcasts.
+//
+// Personas, relative to the room under test:
+//   anonymous  no token at all
+//   nonMember  a registered user with no tie to the room (shares no room with anyone here)
+//   invited    invited by the owner, not joined yet
+//   member, admin, owner
+//   kicked     was a member, kicked by the owner (so banned); in the private room this is
+//              the user "blocked from a private room"
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app';
+import {
+  api,
+  CHAT_ENV,
+  closeClients,
+  cmid,
+  newPerson,
+  ok,
+  sendMessage,
+  uniqueName,
+  type ErrorCode,
+  type Message,
+  type Person,
+  type Room,
+} from '../helpers/chat';
+import { collect, connectError, request } from '../helpers/clients';
+
+type Persona = 'anonymous' | 'nonMember' | 'invited' | 'member' | 'admin' | 'owner' | 'kicked';
+type Kind = 'public' | 'private';
+const PERSONAS: Persona[] = ['anonymous', 'nonMember', 'invited', 'member', 'admin', 'owner', 'kicked'];
+
+// Expected outcome of each (event, room kind, persona): `ok`, an error code, or `-` (not
+// applicable: that persona has nothing to act on). Read across: who may do what.
+const MATRIX = `
+row                          | room    | anonymous    | nonMember | invited   | member    | admin     | owner     | kicked
+room:join                    | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | FORBIDDEN
+room:join                    | private | UNAUTHORIZED | FORBIDDEN | ok        | ok        | ok        | ok        | FORBIDDEN
+room:leave                   | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+room:leave                   | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+room:invite                  | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:invite                  | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:kick a member           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:kick a member           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:kick an admin           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:kick an admin           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:kick the owner          | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+room:kick the owner          | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+room:set_role                | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:set_role                | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:members                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+room:members                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+room:list                    | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+room:list                    | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+message:history              | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:history              | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:read                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:read                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:react others'        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:react others'        | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:edit others'         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+message:edit others'         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+message:edit own             | public  | -            | -         | -         | ok        | ok        | ok        | FORBIDDEN
+message:edit own             | private | -            | -         | -         | ok        | ok        | ok        | FORBIDDEN
+message:delete others'       | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+message:delete others'       | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+message:delete own           | public  | -            | -         | -         | ok        | ok        | ok        | FORBIDDEN
+message:delete own           | private | -            | -         | -         | ok        | ok        | ok        | FORBIDDEN
+typing:start                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+typing:start                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+presence:get a member        | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+presence:get a member        | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+dm:open the owner            | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | -         | ok
+dm:open the owner            | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | -         | ok
+GET /rooms/:id               | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /rooms/:id               | private | UNAUTHORIZED | FORBIDDEN | ok        | ok        | ok        | ok        | FORBIDDEN
+GET /rooms/:id/messages      | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /rooms/:id/messages      | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /rooms/:id/messages     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /rooms/:id/messages     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /rooms                   | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /rooms                   | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users/:id/presence      | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users/:id/presence      | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+`;
+
+type Expected = 'ok' | ErrorCode | '-';
+
+function parseMatrix(text: string): Map<string, Record<Kind, Record<Persona, Expected>>> {
+  const lines = text.trim().split('\n').map((l) => l.split('|').map((c) => c.trim()));
+  const header = lines[0].slice(2) as Persona[];
+  expect(header).toEqual(PERSONAS);
+  const rows = new Map<string, Record<Kind, Record<Persona, Expected>>>();
+  for (const [row, kind, ...cells] of lines.slice(1)) {
+    const entry = rows.get(row) ?? ({} as Record<Kind, Record<Persona, Expected>>);
+    entry[kind as Kind] = Object.fromEntries(header.map((p, i) => [p, cells[i] as Expected])) as Record<Persona, Expected>;
+    rows.set(row, entry);
+  }
+  return rows;
+}
+const EXPECTED = parseMatrix(MATRIX);
+
+/** One room with every persona in place, and messages to act on. */
+interface Fixture {
+  kind: Kind;
+  room: Room;
+  /** Two messages by a plain member ("author"): others' messages for everyone but the author. */
+  theirs: [Message, Message];
+  own: Partial<Record<Persona, Message>>;
+}
+
+describe('authorization matrix', () => {
+  let t: TestApp;
+  const P = {} as Record<Exclude<Persona, 'anonymous'> | 'admin2' | 'author' | 'victim1' | 'victim2' | 'target', Person>;
+
+  beforeAll(async () => {
+    t = await startTestApp(CHAT_ENV);
+    const names = ['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked', 'admin2', 'author', 'victim1', 'victim2', 'target'] as const;
+    const people = await Promise.all(names.map(() => newPerson(t.url)));
+    names.forEach((n, i) => (P[n] = people[i]));
+  });
+  afterAll(async () => {
+    closeClients();
+    await t.close();
+  });
+
+  async function fixture(kind: Kind): Promise<Fixture> {
+    const members = [P.admin, P.admin2, P.member, P.author, P.victim1, P.victim2, P.kicked].map((p) => p.id);
+    const room = await ok<Room>(P.owner.socket, 'room:create', { type: kind, name: uniqueName('authz'), memberIds: members });
+    const own: Fixture['own'] = {};
+    const [, , theirs1, theirs2] = await Promise.all([
+      ...[P.admin, P.admin2].map((p) => ok(P.owner.socket, 'room:set_role', { roomId: room.id, userId: p.id, role: 'admin' })),
+      sendMessage(P.author.socket, room.id, 'theirs 1'),
+      sendMessage(P.author.socket, room.id, 'theirs 2'),
+      ...(['member', 'admin', 'owner', 'kicked'] as const).map(async (p) => {
+        own[p] = await sendMessage(P[p].socket, room.id, `own of ${p}`);
+      }),
+      ok(P.owner.socket, 'room:invite', { roomId: room.id, userId: P.invited.id }),
+    ]);
+    await ok(P.owner.socket, 'room:kick', { roomId: room.id, userId: P.kicked.id });
+    return { kind, room, theirs: [theirs1 as Message, theirs2 as Message], own };
+  }
+
+  // Rows whose successes leave the room's documents as they are share one room per kind.
+  const READ_ONLY = new Set([
+    'room:kick the owner', 'room:members', 'room:list', 'message:history', "message:edit others'", 'typing:start',
+    'presence:get a member', 'dm:open the owner', 'GET /rooms/:id', 'GET /rooms/:id/messages', 'GET /rooms', 'GET /users/:id/presence',
+  ]);
+  const shared = new Map<Kind, Promise<Fixture>>();
+  const fixtureFor = (row: string, kind: Kind) => {
+    if (!READ_ONLY.has(row)) return fixture(kind);
+    if (!shared.has(kind)) shared.set(kind, fixture(kind));
+    return shared.get(kind)!;
+  };
+
+  /** Everything stored about the room: a refusal must leave all of it as it was. */
+  async function snapshot(roomId: string) {
+    const db = t.app.deps.db;
+    const sorted = async (name: string, filter: Record<string, unknown>) =>
+      (await db.collection(name).find(filter).toArray()).sort((a, b) => String(a._id).localeCompare(String(b._id)));
+    return {
+      room: await db.collection('rooms').findOne({ _id: roomId as any }),
+      memberships: await sorted('memberships', { roomId }),
+      access: await sorted('room_access', { roomId }),
+      messages: await sorted('messages', { roomId }),
+    };
+  }
+
+  const socketOutcome = async (p: Persona, event: string, payload: unknown): Promise<string> => {
+    if (p === 'anonymous') {
+      // No token, no socket: the handshake is where an anonymous request ends.
+      const err = await connectError(t.url, undefined);
+      return err.data?.code ?? `no code (${err.message})`;
+    }
+    const ack = await request(P[p].socket, event, payload);
+    if (ack.ok === true) return 'ok';
+    return ack.error?.code ?? `malformed ack ${JSON.stringify(ack)}`;
+  };
+  const restOutcome = async (p: Persona, method: string, path: string, body?: unknown): Promise<string> => {
+    const res = await api(t.url, method, path, { token: p === 'anonymous' ? null : P[p].token, body });
+    if (res.status >= 200 && res.status < 300) return 'ok';
+    return res.body?.error?.code ?? `status ${res.status}`;
+  };
+
+  /** How each row acts as a persona. */
+  const ACT: Record<string, (fx: Fixture, p: Persona) => Promise<string>> = {
+    'room:join': (fx, p) => socketOutcome(p, 'room:join', { roomId: fx.room.id }),
+    'room:leave': (fx, p) => socketOutcome(p, 'room:leave', { roomId: fx.room.id }),
+    'room:invite': (fx, p) => socketOutcome(p, 'room:invite', { roomId: fx.room.id, userId: P.target.id }),
+    // The owner and the admin each kick their own victim, so both successes are visible.
+    'room:kick a member': (fx, p) => socketOutcome(p, 'room:kick', { roomId: fx.room.id, userId: p === 'admin' ? P.victim2.id : P.victim1.id }),
+    'room:kick an admin': (fx, p) => socketOutcome(p, 'room:kick', { roomId: fx.room.id, userId: P.admin2.id }),
+    'room:kick the owner': (fx, p) => socketOutcome(p, 'room:kick', { roomId: fx.room.id, userId: P.owner.id }),
+    'room:set_role': (fx, p) => socketOutcome(p, 'room:set_role', { roomId: fx.room.id, userId: P.victim1.id, role: 'admin' }),
+    'room:members': (fx, p) => socketOutcome(p, 'room:members', { roomId: fx.room.id }),
+    'room:list': (_fx, p) => socketOutcome(p, 'room:list', {}),
+    'message:history': (fx, p) => socketOutcome(p, 'message:history', { roomId: fx.room.id }),
+    'message:send': (fx, p) => socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), text: `sent by ${p}` }),
+    'message:read': (fx, p) => socketOutcome(p, 'message:read', { roomId: fx.room.id, seq: 1000 }),
+    "message:react others'": (fx, p) => socketOutcome(p, 'message:react', { messageId: fx.theirs[0].id, emoji: '👍', add: true }),
+    "message:edit others'": (fx, p) => socketOutcome(p, 'message:edit', { messageId: fx.theirs[0].id, text: `edited by ${p}` }),
+    'message:edit own': (fx, p) => socketOutcome(p, 'message:edit', { messageId: fx.own[p]!.id, text: `edited by ${p}` }),
+    // The owner deletes the first, the admin the second: each success is its own.
+    "message:delete others'": (fx, p) => socketOutcome(p, 'message:delete', { messageId: fx.theirs[p === 'admin' ? 1 : 0].id }),
+    'message:delete own': (fx, p) => socketOutcome(p, 'message:delete', { messageId: fx.own[p]!.id }),
+    'typing:start': (fx, p) => socketOutcome(p, 'typing:start', { roomId: fx.room.id }),
+    'presence:get a member': (_fx, p) => socketOutcome(p, 'presence:get', { userIds: [P.member.id] }),
+    'dm:open the owner': (_fx, p) => socketOutcome(p, 'dm:open', { userId: P.owner.id }),
+    'GET /rooms/:id': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}`),
+    'GET /rooms/:id/messages': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/messages`),
+    'POST /rooms/:id/messages': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/messages`, { clientMsgId: cmid(p), text: `posted by ${p}` }),
+    'GET /rooms': (_fx, p) => restOutcome(p, 'GET', '/api/v1/rooms'),
+    'GET /users/:id/presence': (_fx, p) => restOutcome(p, 'GET', `/api/v1/users/${P.member.id}/presence`),
+  };
+
+  /** What the successful calls of a row must have done (refusals are covered by the snapshot). */
+  const EFFECT: Record<string, (fx: Fixture, okPersonas: Persona[]) => Promise<void>> = {
+    'room:join': async (fx) => {
+      const joined = fx.kind === 'public' ? [P.nonMember, P.invited] : [P.invited];
+      for (const p of joined) expect((await request(p.socket, 'message:history', { roomId: fx.room.id })).ok).toBe(true);
+      if (fx.kind === 'private') expect((await request(P.nonMember.socket, 'message:history', { roomId: fx.room.id })).error?.code).toBe('FORBIDDEN');
+    },
+    'room:leave': async (fx) => {
+      const left = await t.app.chat.repos.memberships.userIdsOf(fx.room.id);
+      expect(left.sort()).toEqual([P.admin2, P.author, P.victim1, P.victim2].map((p) => p.id).sort());
+      // The owner left: the oldest admin now owns the room.
+      expect((await t.app.chat.repos.memberships.get(fx.room.id, P.admin2.id))?.role).toBe('owner');
+    },
+    'room:invite': async (fx) => {
+      expect((await t.app.chat.repos.roomAccess.get(fx.room.id, P.target.id))?.kind).toBe('invited');
+    },
+    'room:kick a member': async (fx) => {
+      for (const v of [P.victim1, P.victim2]) {
+        expect(await t.app.chat.repos.memberships.get(fx.room.id, v.id)).toBeNull();
+        expect((await request(v.socket, 'room:join', { roomId: fx.room.id })).error?.code).toBe('FORBIDDEN');
+      }
+    },
+    'room:kick an admin': async (fx) => {
+      expect(await t.app.chat.repos.memberships.get(fx.room.id, P.admin2.id)).toBeNull();
+    },
+    'room:set_role': async (fx) => {
+      expect((await t.app.chat.repos.memberships.get(fx.room.id, P.victim1.id))?.role).toBe('admin');
+    },
+    'room:list': async (fx) => {
+      for (const p of ['nonMember', 'invited', 'kicked', 'member', 'admin', 'owner'] as const) {
+        const ids = (await ok(P[p].socket, 'room:list', { limit: 100 })).items.map((r: Room) => r.id);
+        expect(ids.includes(fx.room.id), `${p} lists the room`).toBe(['member', 'admin', 'owner'].includes(p));
+      }
+    },
+    'message:send': async (fx, okPersonas) => {
+      const texts = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.map((m) => m.text);
+      expect(texts.filter((x) => x.startsWith('sent by ')).sort()).toEqual(okPersonas.map((p) => `sent by ${p}`).sort());
+    },
+    'POST /rooms/:id/messages': async (fx, okPersonas) => {
+      const texts = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.map((m) => m.text);
+      expect(texts.filter((x) => x.startsWith('posted by ')).sort()).toEqual(okPersonas.map((p) => `posted by ${p}`).sort());
+    },
+    "message:react others'": async (fx, okPersonas) => {
+      const m = await t.app.chat.repos.messages.findById(fx.theirs[0].id);
+      expect([...(m!.reactions['👍'] ?? [])].sort()).toEqual(okPersonas.map((p) => P[p as Exclude<Persona, 'anonymous'>].id).sort());
+    },
+    'message:edit own': async (fx, okPersonas) => {
+      for (const p of okPersonas) expect((await t.app.chat.repos.messages.findById(fx.own[p]!.id))?.text).toBe(`edited by ${p}`);
+      expect((await t.app.chat.repos.messages.findById(fx.own.kicked!.id))?.text).toBe('own of kicked');
+    },
+    "message:delete others'": async (fx) => {
+      for (const m of fx.theirs) expect((await t.app.chat.repos.messages.findById(m.id))?.deletedAt).not.toBeNull();
+    },
+    'message:delete own': async (fx, okPersonas) => {
+      for (const p of okPersonas) expect((await t.app.chat.repos.messages.findById(fx.own[p]!.id))?.deletedAt).not.toBeNull();
+      expect((await t.app.chat.repos.messages.findById(fx.own.kicked!.id))?.deletedAt).toBeNull();
+    },
+    'message:read': async (fx, okPersonas) => {
+      const room = await t.app.chat.repos.rooms.findById(fx.room.id);
+      for (const p of okPersonas) expect((await t.app.chat.repos.memberships.get(fx.room.id, P[p as Exclude<Persona, 'anonymous'>].id))?.lastReadSeq).toBe(room!.lastSeq);
+    },
+  };
+
+  it('the matrix covers every client event and REST endpoint of the contract', () => {
+    const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start']) {
+      expect(socketEvents.has(e), e).toBe(true);
+    }
+    expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());
+  });
+
+  for (const row of EXPECTED.keys()) {
+    it(row, async () => {
+      const mismatches: string[] = [];
+      // The two room kinds use separate rooms: they run side by side.
+      await Promise.all(
+        (['public', 'private'] as const).map(async (kind) => {
+          const expected = EXPECTED.get(row)![kind];
+          const fx = await fixtureFor(row, kind);
+          const before = await snapshot(fx.room.id);
+          // Refusals first (at once: none may change anything): together they leave the room as it was.
+          await Promise.all(
+            PERSONAS.filter((x) => expected[x] !== 'ok' && expected[x] !== '-').map(async (p) => {
+              const got = await ACT[row](fx, p);
+              if (got !== expected[p]) mismatches.push(`${kind} / ${p}: expected ${expected[p]}, got ${got}`);
+            }),
+          );
+          expect(await snapshot(fx.room.id), `${row} (${kind}): refusals changed stored state`).toEqual(before);
+          // Successes one at a time, in the table's order (the owner leaves after the admin).
+          const okPersonas = PERSONAS.filter((x) => expected[x] === 'ok');
+          for (const p of okPersonas) {
+            const got = await ACT[row](fx, p);
+            if (got !== 'ok') mismatches.push(`${kind} / ${p}: expected ok, got ${got}`);
+          }
+          if (mismatches.length === 0) await EFFECT[row]?.(fx, okPersonas);
+          if (READ_ONLY.has(row)) expect(await snapshot(fx.room.id), `${row} (${kind}): a read-only row changed the room`).toEqual(before);
+        }),
+      );
+      expect(mismatches.sort()).toEqual([]);
+    });
+  }
+
+  it('broadcasts of a room reach its members only: messages, edits, typing, read state, presence', async () => {
+    const fx = await fixture('private');
+    // A member of this room only: its presence concerns the room's members and nobody else.
+    const flapper = await newPerson(t.url);
+    const watchers = (['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked'] as const).map((p) => {
+      const seen: string[] = [];
+      const inRoom = (event: string) => (payload: { roomId?: string; userId?: string; id?: string }) => {
+        if (payload.roomId === fx.room.id || (event === 'presence:updated' && payload.userId === flapper.id)) seen.push(event);
+      };
+      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'presence:updated', 'room:member_joined']) P[p].socket.on(event, inRoom(event));
+      return { p, seen };
+    });
+    await ok(P.owner.socket, 'room:invite', { roomId: fx.room.id, userId: flapper.id });
+    await ok(flapper.socket, 'room:join', { roomId: fx.room.id });
+    const m = await sendMessage(P.author.socket, fx.room.id, 'for members');
+    await ok(P.author.socket, 'message:edit', { messageId: m.id, text: 'for members, edited' });
+    await ok(P.author.socket, 'typing:start', { roomId: fx.room.id });
+    await ok(P.member.socket, 'message:read', { roomId: fx.room.id, seq: m.seq });
+    const offline = collect(P.member.socket, 'presence:updated');
+    flapper.socket.close();
+    const deadline = Date.now() + 5000;
+    while (!offline.some((x) => x.userId === flapper.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    const everything = ['message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing'];
+    for (const { p, seen } of watchers) {
+      const kinds = [...new Set(seen)].sort();
+      expect(kinds, `${p} received`).toEqual(['member', 'admin', 'owner'].includes(p) ? everything : []);
+    }
+    // presence:get still answers anyone, about anyone: presence is not a secret here.
+    const asked = await ok(P.nonMember.socket, 'presence:get', { userIds: [flapper.id] });
+    expect(asked.items[0]).toEqual(expect.objectContaining({ userId: flapper.id, status: 'offline' }));
+  });
+});

@@ -1,0 +1,236 @@
+// Notifications and event webhooks end to end through BullMQ: the real server (with
+// Redis) enqueues, the workers (in this process) decide and deliver to a real receiver.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notificationId, QUEUES } from '../../server/src/jobs/queues';
+import type { Workers } from '../../workers/src/workers';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { closeClients, cmid, connectUser, createRoom, ok, registerUser, sendMessage, type Message, type TestUser } from '../helpers/chat';
+import {
+  dropPrefix,
+  EVENTS_SECRET,
+  eventually,
+  jobsEnv,
+  NOTIFY_SECRET,
+  signatureValid,
+  sleep,
+  startReceiver,
+  startTestWorkers,
+  uniquePrefix,
+  type Receiver,
+  type Received,
+} from '../helpers/workers';
+
+/** The value of one sample of a Prometheus text exposition (labels in any order). */
+function metricValue(text: string, name: string, labels: Record<string, string>): number | null {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return null;
+}
+
+describe('workers: notifications and event webhooks', () => {
+  let receiver: Receiver;
+  // Per-test answer policy; the default accepts everything.
+  let respond: (r: Received) => number | Promise<number> = () => 200;
+  let prefix: string;
+  let env: Record<string, string | undefined>;
+  let t: TestApp;
+  let w: Workers;
+
+  beforeAll(async () => {
+    receiver = await startReceiver({ respond: (r) => respond(r) });
+    prefix = uniquePrefix();
+    env = jobsEnv(prefix, {
+      NOTIFY_WEBHOOK_URL: `${receiver.url}/notify`,
+      EVENTS_WEBHOOK_URL: `${receiver.url}/events`,
+      WEBHOOK_BACKOFF_MS: '100',
+      WEBHOOK_MAX_ATTEMPTS: '8',
+    });
+    t = await startTestApp(env);
+    w = await startTestWorkers(t, env);
+  });
+  afterAll(async () => {
+    closeClients();
+    await w?.close();
+    await t?.close();
+    await receiver?.close();
+    if (prefix) await dropPrefix(prefix);
+  });
+
+  const notifications = () => receiver.requests.filter((r) => r.path.endsWith('/notify'));
+  const notificationsFor = (userId: string) => notifications().filter((r) => r.body?.data?.userId === userId);
+  const deliveredTo = (userId: string) => notificationsFor(userId).filter((r) => r.status === 200);
+  const events = (type: string) => receiver.requests.filter((r) => r.path.endsWith('/events') && r.body?.type === type);
+
+  async function online(...users: TestUser[]): Promise<void> {
+    await eventually(async () => (await t.app.chat.services.presence.onlineOf(users.map((u) => u.id))).size === users.length, 3000, 'users online');
+  }
+
+  it('notifies offline and mentioned members once, signed; never online unmentioned members or the sender', async () => {
+    const [alice, bob, carol, dave] = await Promise.all([1, 2, 3, 4].map(() => registerUser(t.url)));
+    const aliceSocket = await connectUser(t.url, alice);
+    await connectUser(t.url, carol);
+    await connectUser(t.url, dave);
+    await online(alice, carol, dave);
+    const room = await createRoom(aliceSocket, { type: 'private', memberIds: [bob.id, carol.id, dave.id] });
+
+    const sentAt = Date.now();
+    const message = await sendMessage(aliceSocket, room.id, `hello @${dave.username}, and @${alice.username} too`);
+    await eventually(() => deliveredTo(bob.id).length === 1 && deliveredTo(dave.id).length === 1, 5000, 'two notifications');
+    const latency = Math.max(...[...deliveredTo(bob.id), ...deliveredTo(dave.id)].map((r) => r.at)) - sentAt;
+    await sleep(300);
+
+    expect(notificationsFor(bob.id)).toHaveLength(1);
+    expect(notificationsFor(dave.id)).toHaveLength(1);
+    expect(notificationsFor(carol.id)).toHaveLength(0);
+    expect(notificationsFor(alice.id)).toHaveLength(0);
+    for (const [user, reason] of [[bob, 'offline'], [dave, 'mention']] as const) {
+      const r = deliveredTo(user.id)[0];
+      expect(r.id).toBe(notificationId(message.id, user.id));
+      expect(r.body).toEqual({
+        id: r.id,
+        type: 'notification.message',
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        data: { userId: user.id, reason, message },
+      });
+      expect(signatureValid(NOTIFY_SECRET, r)).toBe(true);
+      expect(signatureValid(EVENTS_SECRET, r)).toBe(false);
+      expect(Math.abs(Number(r.timestamp) - Date.now() / 1000)).toBeLessThan(10);
+    }
+    expect(latency).toBeLessThan(5000);
+    process.stdout.write(`[workers] send → signed notification delivered: ${latency} ms\n`);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+    expect(metricValue(metrics, 'chat_jobs_attempts_total', { queue: 'notifications', outcome: 'delivered' })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(metrics, 'chat_notification_delivery_seconds_count', { reason: 'offline' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'chat_webhook_request_seconds_count', { target: 'notify', outcome: '2xx' })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(metrics, 'chat_jobs_queue_depth', { queue: 'notifications', state: 'failed' })).toBe(0);
+  });
+
+  it('retries failed attempts with growing delays and the same id, then delivers exactly once', async () => {
+    const [alice, bob] = await Promise.all([registerUser(t.url), registerUser(t.url)]);
+    const aliceSocket = await connectUser(t.url, alice);
+    const room = await createRoom(aliceSocket, { type: 'private', memberIds: [bob.id] });
+    respond = (r) => (r.body?.data?.userId === bob.id && r.attempt <= 4 ? 503 : 200);
+    try {
+      const message = await sendMessage(aliceSocket, room.id, 'are you there?');
+      const id = notificationId(message.id, bob.id);
+      await eventually(() => deliveredTo(bob.id).length === 1, 8000, 'the fifth attempt');
+      await sleep(400);
+      const attempts = receiver.attemptsOf(id);
+      expect(attempts.map((a) => a.status)).toEqual([503, 503, 503, 503, 200]);
+      expect(new Set(attempts.map((a) => a.body.id))).toEqual(new Set([id]));
+      for (const a of attempts) expect(signatureValid(NOTIFY_SECRET, a)).toBe(true);
+      // Backoff 100 ms base, equal jitter: gaps in [50,100], [100,200], [200,400], [400,800] (+ overhead).
+      const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i].at);
+      process.stdout.write(`[workers] retry gaps: ${gaps.join(', ')} ms\n`);
+      // Lower bounds hold whatever the load (overhead only adds); the trend, with some slack for it.
+      gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(50 * 2 ** i - 5));
+      for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] - 100);
+      expect(gaps[3]).toBeGreaterThan(gaps[0] * 2);
+    } finally {
+      respond = () => 200;
+    }
+  });
+
+  it('delivers nothing to a user who came online and read before delivery', async () => {
+    const [alice, erin, frank] = await Promise.all([1, 2, 3].map(() => registerUser(t.url)));
+    const aliceSocket = await connectUser(t.url, alice);
+    const room = await createRoom(aliceSocket, { type: 'private', memberIds: [erin.id, frank.id] });
+    // No worker runs: the jobs wait in Redis while erin comes online and reads.
+    await w.close();
+    const message = await sendMessage(aliceSocket, room.id, 'while you were away');
+    const erinSocket = await connectUser(t.url, erin);
+    await ok(erinSocket, 'message:read', { roomId: room.id, seq: message.seq });
+    erinSocket.close();
+    w = await startTestWorkers(t, env);
+    await eventually(() => deliveredTo(frank.id).length === 1, 5000, "frank's notification");
+    await sleep(300);
+    expect(notificationsFor(erin.id)).toHaveLength(0);
+
+    // Same when she reads between a failed attempt and its retry.
+    const gina = await registerUser(t.url);
+    const room2 = await createRoom(aliceSocket, { type: 'private', memberIds: [gina.id] });
+    respond = (r) => (r.body?.data?.userId === gina.id ? 503 : 200);
+    try {
+      const m2 = await sendMessage(aliceSocket, room2.id, 'second try');
+      await eventually(() => notificationsFor(gina.id).length === 1, 5000, 'first attempt');
+      const ginaSocket = await connectUser(t.url, gina);
+      await ok(ginaSocket, 'message:read', { roomId: room2.id, seq: m2.seq });
+      const job = await w.queues.notifications.getJob(notificationId(m2.id, gina.id));
+      await eventually(async () => (await job!.getState()) === 'completed', 5000, 'the retry to complete');
+      expect((await w.queues.notifications.getJob(job!.id!))!.returnvalue).toBe('read');
+      expect(notificationsFor(gina.id)).toHaveLength(1);
+      expect(deliveredTo(gina.id)).toHaveLength(0);
+    } finally {
+      respond = () => 200;
+    }
+  });
+
+  it('delivers once when the same notification job runs twice, concurrently or later', async () => {
+    const [alice, hank] = await Promise.all([registerUser(t.url), registerUser(t.url)]);
+    const aliceSocket = await connectUser(t.url, alice);
+    const room = await createRoom(aliceSocket, { type: 'private', memberIds: [hank.id] });
+    // Slow answers, so the duplicate runs while the first is still posting.
+    respond = async (r) => {
+      if (r.body?.data?.userId === hank.id) await sleep(300);
+      return 200;
+    };
+    try {
+      const clientMsgId = cmid();
+      const message: Message = await ok(aliceSocket, 'message:send', { roomId: room.id, clientMsgId, text: 'once only' });
+      const id = notificationId(message.id, hank.id);
+      const original = await eventually(() => w.queues.notifications.getJob(id), 3000, 'the notification job');
+      // Two more runs of the same notification under other job ids, at the same time.
+      await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup1` });
+      await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup2` });
+      // The sender retries the send: the event is enqueued again.
+      await ok(aliceSocket, 'message:send', { roomId: room.id, clientMsgId, text: 'once only' });
+      for (const jobId of [id, `${id}-dup1`, `${id}-dup2`]) {
+        await eventually(async () => (await (await w.queues.notifications.getJob(jobId))?.getState()) === 'completed', 8000, `${jobId} to complete`);
+      }
+      // And once more after everything completed.
+      await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup3` });
+      await eventually(async () => (await (await w.queues.notifications.getJob(`${id}-dup3`))?.getState()) === 'completed', 5000, 'dup3');
+      await sleep(300);
+      expect(receiver.attemptsOf(id)).toHaveLength(1);
+      expect(deliveredTo(hank.id)).toHaveLength(1);
+      const outcomes = await Promise.all(['-dup1', '-dup2', '-dup3'].map(async (s) => (await w.queues.notifications.getJob(`${id}${s}`))!.returnvalue));
+      expect(outcomes).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    } finally {
+      respond = () => 200;
+    }
+  });
+
+  it('sends signed integration events for created, updated, joined and left', async () => {
+    const [alice, ivan] = await Promise.all([registerUser(t.url), registerUser(t.url)]);
+    const aliceSocket = await connectUser(t.url, alice);
+    const ivanSocket = await connectUser(t.url, ivan);
+    const room = await createRoom(aliceSocket, { type: 'public' });
+    await ok(ivanSocket, 'room:join', { roomId: room.id });
+    const message = await sendMessage(aliceSocket, room.id, 'for the integrations');
+    const edited: Message = await ok(aliceSocket, 'message:edit', { messageId: message.id, text: 'edited for the integrations' });
+    await ok(ivanSocket, 'room:leave', { roomId: room.id });
+
+    const find = (type: string, pred: (r: Received) => boolean) => events(type).filter(pred);
+    await eventually(
+      () =>
+        find('message.created', (r) => r.body.data.message.id === message.id).length === 1 &&
+        find('message.updated', (r) => r.body.data.message.id === message.id).length === 1 &&
+        find('room.member_joined', (r) => r.body.data.roomId === room.id && r.body.data.userId === ivan.id).length === 1 &&
+        find('room.member_left', (r) => r.body.data.roomId === room.id && r.body.data.userId === ivan.id).length === 1,
+      5000,
+      'four events',
+    );
+    const created = find('message.created', (r) => r.body.data.message.id === message.id)[0];
+    expect(created.body).toEqual({ id: created.id, type: 'message.created', createdAt: message.createdAt, data: { message } });
+    const updated = find('message.updated', (r) => r.body.data.message.id === message.id)[0];
+    expect(updated.body.data.message).toEqual(edited);
+    const left = find('room.member_left', (r) => r.body.data.roomId === room.id)[0];
+    expect(left.body).toEqual({ id: left.id, type: 'room.member_left', createdAt: expect.any(String), data: { roomId: room.id, userId: ivan.id } });
+    for (const r of [created, updated, left]) expect(signatureValid(EVENTS_SECRET, r)).toBe(true);
+    // The creator's own join is an event too.
+    expect(find('room.member_joined', (r) => r.body.data.roomId === room.id && r.body.data.userId === alice.id)).toHaveLength(1);
+  });
+});

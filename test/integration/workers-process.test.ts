@@ -1,0 +1,117 @@
+// The real workers process (`tsx workers/src/main.ts`) next to the real server: the
+// issue's "done when" (an offline user's message → one signed notification within 5 s),
+// a worker killed mid-delivery losing nothing, and a clear refusal without Redis.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { notificationId } from '../../server/src/jobs/queues';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { closeClients, connectUser, createRoom, registerUser, sendMessage } from '../helpers/chat';
+import {
+  dropPrefix,
+  eventually,
+  jobsEnv,
+  NOTIFY_SECRET,
+  signatureValid,
+  sleep,
+  spawnWorkers,
+  startReceiver,
+  uniquePrefix,
+  type Receiver,
+  type Received,
+  type WorkersProcess,
+} from '../helpers/workers';
+
+describe('workers process', () => {
+  let receiver: Receiver;
+  let respond: (r: Received) => number | Promise<number> = () => 200;
+  let prefix: string;
+  let env: Record<string, string | undefined>;
+  let t: TestApp;
+  const procs: WorkersProcess[] = [];
+
+  beforeAll(async () => {
+    receiver = await startReceiver({ respond: (r) => respond(r) });
+    prefix = uniquePrefix();
+    env = jobsEnv(prefix, { NOTIFY_WEBHOOK_URL: receiver.url });
+    t = await startTestApp(env);
+    env.MONGODB_URI = t.config.mongodbUri!;
+  });
+  afterEach(async () => {
+    for (const p of procs.splice(0)) {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
+      p.child.kill('SIGTERM');
+      const force = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+      await p.exited;
+      clearTimeout(force);
+    }
+  });
+  afterAll(async () => {
+    closeClients();
+    await t?.close();
+    await receiver?.close();
+    if (prefix) await dropPrefix(prefix);
+  });
+
+  async function offlineRecipient() {
+    const [alice, bob] = await Promise.all([registerUser(t.url), registerUser(t.url)]);
+    const socket = await connectUser(t.url, alice);
+    const room = await createRoom(socket, { type: 'private', memberIds: [bob.id] });
+    return { alice, bob, socket, room };
+  }
+
+  it('done when: a message to an offline user produces exactly one correctly signed notification within 5 s', async () => {
+    procs.push(await spawnWorkers(env));
+    const { bob, socket, room } = await offlineRecipient();
+    const sentAt = Date.now();
+    const message = await sendMessage(socket, room.id, 'ping from the e2e test');
+    await eventually(() => receiver.delivered().some((x) => x.body?.data?.userId === bob.id), 5000, 'the notification');
+    const r = receiver.delivered().find((x) => x.body?.data?.userId === bob.id)!;
+    const latency = r.at - sentAt;
+    process.stdout.write(`[workers] e2e send → signed delivery (real server + workers process): ${latency} ms\n`);
+    await sleep(500);
+    expect(receiver.requests.filter((x) => x.body?.data?.userId === bob.id)).toHaveLength(1);
+    expect(r.id).toBe(notificationId(message.id, bob.id));
+    expect(r.body).toEqual({ id: r.id, type: 'notification.message', createdAt: expect.any(String), data: { userId: bob.id, reason: 'offline', message } });
+    expect(signatureValid(NOTIFY_SECRET, r)).toBe(true);
+    expect(latency).toBeLessThan(5000);
+  });
+
+  it('loses no notification when the worker process is killed mid-delivery', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The first attempt is held open until the worker that sent it is dead.
+    respond = async (r) => {
+      if (r.attempt === 1) {
+        await held;
+        return 200;
+      }
+      return 200;
+    };
+    try {
+      const first = await spawnWorkers(env);
+      procs.push(first);
+      const { bob, socket, room } = await offlineRecipient();
+      const message = await sendMessage(socket, room.id, 'survive the crash');
+      const id = notificationId(message.id, bob.id);
+      await eventually(() => receiver.attemptsOf(id).length === 1, 5000, 'the first attempt');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      procs.push(await spawnWorkers(env));
+      await eventually(() => receiver.attemptsOf(id).some((x) => x.status === 200), 15000, 'redelivery by the new worker');
+      await sleep(500);
+      const attempts = receiver.attemptsOf(id);
+      // The killed attempt never got its answer; the new worker sent the same id once more.
+      expect(attempts[0].status).toBe(0);
+      expect(attempts.filter((x) => x.status === 200)).toHaveLength(1);
+      expect(attempts.every((x) => x.body.id === id && signatureValid(NOTIFY_SECRET, x))).toBe(true);
+    } finally {
+      release();
+      respond = () => 200;
+    }
+  });
+
+  it('refuses to start without REDIS_URL, saying why', async () => {
+    const p = await spawnWorkers({ ...env, REDIS_URL: undefined }, { waitReady: false });
+    expect(await p.exited).toBe(1);
+    expect(p.err()).toMatch(/^REDIS_URL not set/);
+  });
+});

@@ -1,0 +1,39 @@
+// Who is notified of a new message: every member mentioned as @username (online or
+// not) and every other member with no connected socket anywhere; never the sender.
+import type { MessageDto } from '../../../server/src/contracts/dto';
+import type { Repositories } from '../../../server/src/data/repositories';
+import type { PresenceStore } from '../../../server/src/domain/presence/presence.store';
+import type { NotificationReason } from '../../../server/src/jobs/queues';
+import { mentionedUsernameKeys } from './mentions';
+
+/** The one thing the workers ask of presence. */
+export type PresenceReader = Pick<PresenceStore, 'onlineOf'>;
+
+export interface Recipient {
+  userId: string;
+  reason: NotificationReason;
+}
+
+const PRESENCE_CHUNK = 500;
+
+export async function notificationRecipients(deps: { repos: Repositories; presence: PresenceReader }, message: MessageDto): Promise<Recipient[]> {
+  if (message.deletedAt) return [];
+  const members = new Set(await deps.repos.memberships.userIdsOf(message.roomId));
+  members.delete(message.senderId);
+  if (members.size === 0) return [];
+
+  const mentioned = new Set<string>();
+  const keys = mentionedUsernameKeys(message.text);
+  const users = await Promise.all(keys.map((k) => deps.repos.users.findByUsernameKey(k)));
+  for (const u of users) if (u && members.has(u._id)) mentioned.add(u._id);
+
+  const rest = [...members].filter((id) => !mentioned.has(id));
+  const online = new Set<string>();
+  for (let i = 0; i < rest.length; i += PRESENCE_CHUNK) {
+    for (const id of await deps.presence.onlineOf(rest.slice(i, i + PRESENCE_CHUNK))) online.add(id);
+  }
+  return [
+    ...[...mentioned].map((userId) => ({ userId, reason: 'mention' as const })),
+    ...rest.filter((id) => !online.has(id)).map((userId) => ({ userId, reason: 'offline' as const })),
+  ];
+}
