@@ -9,6 +9,7 @@ import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
 import { createAccess } from './domain/access';
+import { MembershipCache } from './domain/membership-cache';
 import { toMessageDto } from './domain/mappers';
 import { createMessageService } from './domain/messages/message.service';
 import { noDomainEvents, type DomainEvents } from './domain/notifier';
@@ -47,6 +48,8 @@ export interface Chat {
   attachIo(io: AppServer, publishToPeers?: (m: MessageDto) => void): Promise<void>;
   /** A message stored by another node: delivered to this node's sockets in seq order. */
   acceptPeerMessage(m: MessageDto): void;
+  /** Membership changes reach the other nodes' caches through this (set by the cluster). */
+  membershipCache: MembershipCache;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -62,7 +65,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const ferret = await isFerretDb(deps.db);
   const repos = createRepositories(models);
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
-  const access = createAccess(repos);
+  const access = createAccess(repos, new MembershipCache());
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
@@ -143,6 +146,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     acceptPeerMessage(m) {
       fanout?.accept(m);
     },
+    membershipCache: access.cache,
     async close() {
       fanout?.close();
       presence.close();

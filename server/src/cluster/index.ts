@@ -103,6 +103,9 @@ export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluste
         metrics.peerMessages.inc();
         chat.acceptPeerMessage(m);
       });
+      // A kick, leave or role change on one node must not be served from another's cache.
+      io.on('membership:forget', (roomId, userId) => chat.membershipCache.forgetLocal(roomId, userId));
+      chat.membershipCache.forgetOnPeers = (roomId, userId) => io.serverSideEmit('membership:forget', roomId, userId);
       const hb = startHeartbeat({
         store,
         log,

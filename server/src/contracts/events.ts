@@ -47,6 +47,8 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** A message stored on one node, for the others' in-order local delivery. */
   'message:fanout': (message: MessageDto) => void;
+  /** A membership changed: drop it from the per-node membership cache. */
+  'membership:forget': (roomId: string, userId: string) => void;
 }
 
 export interface SocketData {

@@ -3,6 +3,7 @@ import type { Role } from '../contracts/dto';
 import type { MembershipDoc, RoomDoc } from '../data/models';
 import type { Repositories } from '../data/repositories';
 import { errors } from '../errors';
+import type { MembershipCache } from './membership-cache';
 
 export interface MemberContext {
   room: RoomDoc;
@@ -11,8 +12,20 @@ export interface MemberContext {
 
 export const isModerator = (role: string): boolean => role === 'owner' || role === 'admin';
 
-export function createAccess(repos: Repositories) {
+export function createAccess(repos: Repositories, cache: MembershipCache) {
   return {
+    cache,
+
+    /**
+     * The caller's role in a room, from the per-node cache when fresh: for hot paths (send,
+     * typing) that need only "is a member". NOT_FOUND / FORBIDDEN as member().
+     */
+    async memberRole(roomId: string, userId: string): Promise<Role> {
+      const cached = cache.get(roomId, userId);
+      if (cached) return cached;
+      return (await this.member(roomId, userId)).membership.role;
+    },
+
     async room(roomId: string): Promise<RoomDoc> {
       const room = await repos.rooms.findById(roomId);
       if (!room) throw errors.notFound('room');
@@ -24,6 +37,7 @@ export function createAccess(repos: Repositories) {
       const [room, membership] = await Promise.all([repos.rooms.findById(roomId), repos.memberships.get(roomId, userId)]);
       if (!room) throw errors.notFound('room');
       if (!membership) throw errors.forbidden('not a member of this room');
+      cache.set(roomId, userId, membership.role);
       return { room, membership };
     },
 

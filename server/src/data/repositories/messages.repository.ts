@@ -46,7 +46,11 @@ export function messagesRepository({ Message }: Models) {
     findByIdemKey: (idemKey: string) => Message.findOne({ idemKey }).lean<MessageDoc>().exec(),
 
     /** Stores the message at the next free seq; `created: false` returns the message already sent. */
-    async insertNext(doc: Omit<MessageDoc, '_id' | 'seq'>, hintSeq: number): Promise<{ message: MessageDoc; created: boolean }> {
+    async insertNext(
+      doc: Omit<MessageDoc, '_id' | 'seq'>,
+      hintSeq: number,
+      freshHint: () => Promise<number>,
+    ): Promise<{ message: MessageDoc; created: boolean }> {
       let seq = hintSeq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
         const message: MessageDoc = { ...doc, _id: messageDocId(doc.roomId, seq), seq };
@@ -63,8 +67,9 @@ export function messagesRepository({ Message }: Models) {
             if (sent) return { message: sent, created: false };
             continue; // the holder was deleted meanwhile (retention): try the same seq again
           }
-          // Seq taken by another message: step once or twice, then ask for the real maximum.
-          seq = attempt < 2 ? seq + 1 : (await maxSeq(doc.roomId)) + 1;
+          // Seq taken by another message (another node stored it): ask the room's lastSeq
+          // (cheap), and only when that lags too, the real maximum (a scan on FerretDB).
+          seq = attempt < 3 ? Math.max(seq, await freshHint()) + 1 : (await maxSeq(doc.roomId)) + 1;
         }
       }
       throw new Error(`seq allocation did not converge for room ${doc.roomId}`);

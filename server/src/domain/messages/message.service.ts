@@ -69,16 +69,18 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   const service = {
     async send(userId: string, input: SendInput): Promise<MessageDto> {
       await sendLimiter.consume(userId);
-      const { room } = await access.member(input.roomId, userId);
+      await access.memberRole(input.roomId, userId);
+      const roomId = input.roomId;
       if (input.replyTo !== undefined) {
         const parent = await repos.messages.findById(input.replyTo);
         if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
       }
-      const { message, created } = await lock.run(room._id, async () => {
-        const hint = Math.max(room.lastSeq, lastSeqHint.get(room._id) ?? 0);
+      const { message, created } = await lock.run(roomId, async () => {
+        // This node's own last seq, else the room's: a stale hint only costs a retry.
+        const hint = lastSeqHint.get(roomId) ?? (await access.room(roomId)).lastSeq;
         const result = await repos.messages.insertNext(
           {
-            roomId: room._id,
+            roomId,
             senderId: userId,
             clientMsgId: input.clientMsgId,
             idemKey: idempotencyKey(userId, input.clientMsgId),
@@ -90,10 +92,11 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
             reactions: {},
           },
           hint,
+          async () => (await access.room(roomId)).lastSeq,
         );
         if (result.created) {
-          rememberSeq(room._id, result.message.seq);
-          await docLock.run(`room:${room._id}`, () => repos.rooms.advanceLastSeq(room._id, result.message.seq, result.message.createdAt));
+          rememberSeq(roomId, result.message.seq);
+          await docLock.run(`room:${roomId}`, () => repos.rooms.advanceLastSeq(roomId, result.message.seq, result.message.createdAt));
           // Announced inside the lock: this node emits a room's messages in seq order.
           notifier.messageNew(toMessageDto(result.message));
         }
@@ -113,7 +116,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       }
       onStored?.();
       // Sending marks the room read up to one's own message: own messages never count as unread.
-      await docLock.run(readKey(room._id, userId), () => repos.memberships.advanceRead(room._id, userId, message.seq));
+      await docLock.run(readKey(roomId, userId), () => repos.memberships.advanceRead(roomId, userId, message.seq));
       await events.messageCreated(dto);
       return dto;
     },

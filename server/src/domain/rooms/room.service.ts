@@ -28,8 +28,14 @@ export function createRoomService({ repos, access, notifier, events, presence, j
   // request: the membership change already happened and the next change recounts again.
   const recount = (roomId: string) =>
     docLock.run(`room:${roomId}`, () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
-  const setRole = (roomId: string, userId: string, role: Role) =>
-    docLock.run(`membership:${roomId}:${userId}`, () => repos.memberships.setRole(roomId, userId, role));
+  const setRole = async (roomId: string, userId: string, role: Role) => {
+    await docLock.run(`membership:${roomId}:${userId}`, () => repos.memberships.setRole(roomId, userId, role));
+    access.cache.forget(roomId, userId);
+  };
+  const removeMember = async (roomId: string, userId: string) => {
+    await repos.memberships.remove(roomId, userId);
+    access.cache.forget(roomId, userId);
+  };
 
   async function addMember(room: RoomDoc, userId: string, role: Role): Promise<boolean> {
     const added = await repos.memberships.add(room._id, userId, role, new Date(), room.lastSeq);
@@ -115,7 +121,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
         if (heir) await setRole(roomId, heir.userId, 'owner');
       }
       await notifier.memberLeft(room._id, userId);
-      await repos.memberships.remove(roomId, userId);
+      await removeMember(roomId, userId);
       await recount(roomId);
       await events.memberLeft(roomId, userId);
       return {};
@@ -142,7 +148,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       await repos.roomAccess.set(roomId, targetId, 'banned', userId);
       // Announce first so the kicked user hears it, then cut its sockets off everywhere.
       await notifier.memberLeft(roomId, targetId);
-      await repos.memberships.remove(roomId, targetId);
+      await removeMember(roomId, targetId);
       await recount(roomId);
       await events.memberLeft(roomId, targetId);
       return {};

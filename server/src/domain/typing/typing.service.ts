@@ -22,7 +22,7 @@ export function createTypingService(access: Access, notifier: Notifier, opts: Ty
 
   return {
     async start(userId: string, roomId: string): Promise<Record<string, never>> {
-      await access.member(roomId, userId);
+      await access.memberRole(roomId, userId);
       const k = key(roomId, userId);
       const now = Date.now();
       const state = active.get(k);
@@ -40,7 +40,7 @@ export function createTypingService(access: Access, notifier: Notifier, opts: Ty
     },
 
     async stop(userId: string, roomId: string): Promise<Record<string, never>> {
-      await access.member(roomId, userId);
+      await access.memberRole(roomId, userId);
       stopNow(roomId, userId);
       return {};
     },

@@ -1,0 +1,56 @@
+// Per-node cache of "is this user a member of this room" for the send and typing hot
+// paths, which would otherwise read the membership on every request. Entries are dropped
+// at once when a membership changes on this node, on every other node through the cluster
+// (forgetOnPeers), and after a short TTL as a safety net.
+import type { Role } from '../contracts/dto';
+
+interface Entry {
+  role: Role;
+  at: number;
+}
+
+export interface MembershipCacheOptions {
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+export class MembershipCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  /** Set by the cluster: tells the other nodes to forget an entry. */
+  forgetOnPeers: ((roomId: string, userId: string) => void) | null = null;
+
+  constructor(opts: MembershipCacheOptions = {}) {
+    this.ttlMs = opts.ttlMs ?? 5000;
+    this.maxEntries = opts.maxEntries ?? 100_000;
+  }
+
+  get(roomId: string, userId: string): Role | null {
+    const key = `${roomId}:${userId}`;
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (Date.now() - entry.at > this.ttlMs) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.role;
+  }
+
+  set(roomId: string, userId: string, role: Role): void {
+    const key = `${roomId}:${userId}`;
+    this.entries.delete(key);
+    this.entries.set(key, { role, at: Date.now() });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** Drops an entry here and on every node. */
+  forget(roomId: string, userId: string): void {
+    this.forgetLocal(roomId, userId);
+    this.forgetOnPeers?.(roomId, userId);
+  }
+
+  forgetLocal(roomId: string, userId: string): void {
+    this.entries.delete(`${roomId}:${userId}`);
+  }
+}
