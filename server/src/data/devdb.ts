@@ -45,7 +45,8 @@ export function ensureDevdbBinary(binDir = path.join(PROJECT_ROOT, '.data', 'bin
   return bin;
 }
 
-function portAnswers(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     sock.once('connect', () => {
