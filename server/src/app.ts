@@ -87,7 +87,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const api = express();
   api.disable('x-powered-by');
-  api.set('trust proxy', true);
+  // req.ip trusts exactly as many X-Forwarded-For hops as the socket limits do.
+  api.set('trust proxy', config.abuse.trustProxyHops);
   api.use(requestContext(log));
   api.use(helmet());
   api.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins }));
