@@ -136,6 +136,22 @@ describe('chat: typing and presence', () => {
       expect(byId[never.id]).toEqual({ userId: never.id, status: 'offline', lastSeenAt: null });
     });
 
+    it('inside the grace period presence:get and member lists still say online, as no offline was announced', async () => {
+      const watcher = await person();
+      const x: TestUser = await registerUser(t.url);
+      const xs = await connectUser(t.url, x);
+      const room = await createRoom(watcher.socket, { type: 'public' });
+      await ok(xs, 'room:join', { roomId: room.id });
+      const offline = waitFor<Presence>(watcher.socket, 'presence:updated', (p) => p.userId === x.id && p.status === 'offline', 12_000);
+      xs.close();
+      await sleep(50);
+      // A reconnect now would announce nothing, so a client asking now must not be told offline.
+      expect((await getPresence(watcher.socket, [x.id]))[x.id].status).toBe('online');
+      expect((await membersAll(watcher.socket, room.id)).find((m) => m.userId === x.id)?.online).toBe(true);
+      await offline;
+      expect((await getPresence(watcher.socket, [x.id]))[x.id].status).toBe('offline');
+    });
+
     it('the last socket closing: offline after the grace period, lastSeenAt set, told only to users sharing a room', async () => {
       const [watcher, stranger] = await Promise.all([person(), person()]);
       const x: TestUser = await registerUser(t.url);

@@ -28,6 +28,9 @@ export function createMemoryPresenceStore(): PresenceStore {
     async onlineOf(userIds) {
       return new Set(userIds.filter((id) => sockets.has(id)));
     },
+    async announcedOnlineOf(userIds) {
+      return new Set(userIds.filter((id) => announcedOnline.has(id)));
+    },
     async close() {},
   };
 }

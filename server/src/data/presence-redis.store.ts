@@ -153,6 +153,12 @@ export function createRedisPresenceStore({ redis, nodeKey, keyPrefix, offlineGra
       return online;
     },
 
+    async announcedOnlineOf(userIds) {
+      if (userIds.length === 0) return new Set();
+      const flags = await redis.smismember(announcedKey, ...userIds);
+      return new Set(userIds.filter((_, i) => flags[i] === 1));
+    },
+
     async heartbeat(ttlMs) {
       return (await redis.eval(HEARTBEAT, 2, aliveKey(nodeKey), nodesKey, nodeKey, String(ttlMs))) === 1;
     },

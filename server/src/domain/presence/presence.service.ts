@@ -51,11 +51,12 @@ export function createPresenceService({ repos, store, notifier, offlineGraceMs }
     /** Users the cluster's reaper found orphaned by a dead node. */
     settleOffline,
 
-    onlineOf: (userIds: string[]) => store.onlineOf(userIds),
+    /** Announced status (see PresenceStore.announcedOnlineOf): what clients are told. */
+    onlineOf: (userIds: string[]) => store.announcedOnlineOf(userIds),
 
     async get(userIds: string[]): Promise<PresenceDto[]> {
       const unique = [...new Set(userIds)];
-      const [online, users] = await Promise.all([store.onlineOf(unique), repos.users.findByIds(unique)]);
+      const [online, users] = await Promise.all([store.announcedOnlineOf(unique), repos.users.findByIds(unique)]);
       const seen = new Map(users.map((u) => [u._id, u.lastSeenAt]));
       return unique.map((userId) => {
         const at = seen.get(userId);
