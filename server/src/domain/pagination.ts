@@ -2,7 +2,6 @@
 import { errors } from '../errors';
 
 export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 100;
 
 export interface KeysetCursor {
   at: Date;

@@ -43,7 +43,6 @@ export function messagesRepository({ Message }: Models) {
   return {
     maxSeq,
     findById: byId,
-    findByIdemKey: (idemKey: string) => Message.findOne({ idemKey }).lean<MessageDoc>().exec(),
 
     /** Stores the message at the next free seq; `created: false` returns the message already sent. */
     async insertNext(
