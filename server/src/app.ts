@@ -62,7 +62,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const mongodbUri = opts.mongodbUri ?? config.mongodbUri;
   if (!mongodbUri) throw new Error('createApp: no MongoDB URI (main.ts starts the embedded database when MONGODB_URI is unset)');
   const metrics = createMetrics({ node: config.nodeId });
-  const db = await connectMongo(mongodbUri, log);
+  const db = await connectMongo(mongodbUri, log, { onCommand: (name) => metrics.dbCommands.inc({ command: name }) });
   const redis = config.redisUrl ? createRedis(config.redisUrl, log, 'commands') : null;
   if (redis) await redisReady(redis).catch(() => log.warn('redis not ready at start; continuing, readiness reports it'));
   let draining = false;
