@@ -8,6 +8,8 @@ import { isFerretDb } from './data/mongo';
 import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
+import { createRoomCounters, type RoomCounters } from './data/room-counters';
+import { createMemoryCounterStore, createRedisCounterStore } from './data/room-counters.store';
 import { createAccess } from './domain/access';
 import { MembershipCache } from './domain/membership-cache';
 import { toMessageDto } from './domain/mappers';
@@ -50,6 +52,8 @@ export interface Chat {
   acceptPeerMessage(m: MessageDto): void;
   /** Membership changes reach the other nodes' caches through this (set by the cluster). */
   membershipCache: MembershipCache;
+  /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
+  counters: RoomCounters;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -65,7 +69,14 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const ferret = await isFerretDb(deps.db);
   const repos = createRepositories(models);
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
-  const access = createAccess(repos, new MembershipCache());
+  const counters = createRoomCounters({
+    store: deps.redis ? createRedisCounterStore({ redis: deps.redis, keyPrefix: deps.config.redisKeyPrefix }) : createMemoryCounterStore(),
+    repos,
+    docLock,
+    log: deps.log.child({ component: 'counters' }),
+    ...deps.config.counters,
+  });
+  const access = createAccess(repos, new MembershipCache({ ttlMs: 30_000 }), counters);
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
@@ -147,7 +158,9 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       fanout?.accept(m);
     },
     membershipCache: access.cache,
+    counters,
     async close() {
+      await counters.close();
       fanout?.close();
       presence.close();
       services.typing.close();
