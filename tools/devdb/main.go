@@ -31,6 +31,7 @@ type config struct {
 	pgURL       string
 	logLevel    slog.Level
 	synchronous string
+	pprofAddr   string
 }
 
 // usageError is a bad flag or environment value: exit code 2, like the flag package.
@@ -55,6 +56,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	logLevel := fs.String("log-level", env("DEVDB_LOG_LEVEL", "error"), "debug, info, warn or error [DEVDB_LOG_LEVEL]")
 	sync := fs.String("sqlite-synchronous", env("DEVDB_SQLITE_SYNCHRONOUS", "full"),
 		"SQLite synchronous pragma: full (a commit is on disk before it is acknowledged) or normal (survives a crash of devdb, not of the machine) [DEVDB_SQLITE_SYNCHRONOUS]")
+	pprofAddr := fs.String("pprof", env("DEVDB_PPROF", ""), "serve Go's net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (profiling only) [DEVDB_PPROF]")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -62,7 +64,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return nil, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 
-	o := &config{dir: *dir, backend: *backend, pgURL: *pgURL, synchronous: *sync}
+	o := &config{dir: *dir, backend: *backend, pgURL: *pgURL, synchronous: *sync, pprofAddr: *pprofAddr}
 	p, err := strconv.Atoi(*port)
 	if err != nil || p < 0 || p > 65535 {
 		return nil, usageError{fmt.Sprintf("port must be a number from 0 to 65535, got %q", *port)}
@@ -96,6 +98,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	o, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if o.pprofAddr != "" {
+		if err := servePprof(o.pprofAddr); err != nil {
+			return err
+		}
 	}
 	logger := slog.New(newLogHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}), o.logLevel, nil))
 	conf := ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", o.port)}}
