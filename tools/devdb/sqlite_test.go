@@ -240,7 +240,7 @@ func TestSQLiteIndexesExistingDataAtStart(t *testing.T) {
 func TestParseCreateTable(t *testing.T) {
 	cases := map[string]string{
 		`CREATE TABLE "messages_e80c2f78" (_ferretdb_sjson TEXT NOT NULL CHECK(_ferretdb_sjson != '')) STRICT`: "messages_e80c2f78",
-		`CREATE TABLE "_ferretdb_collections" (name TEXT)`:                                                    "_ferretdb_collections",
+		`CREATE TABLE "_ferretdb_collections" (name TEXT)`:                                                     "_ferretdb_collections",
 		`CREATE TABLE "we\"ird_00000001" (x)`:                                                                  `we"ird_00000001`,
 		`CREATE INDEX "a" ON "b" (c)`:                                                                          "",
 		`CREATE TABLE unquoted (x)`:                                                                            "",
