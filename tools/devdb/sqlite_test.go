@@ -252,3 +252,51 @@ func TestParseCreateTable(t *testing.T) {
 		}
 	}
 }
+
+// An acknowledged write is committed: it survives devdb being killed (SIGKILL,
+// no shutdown) right after the acknowledgements, with the default synchronous=NORMAL.
+func TestSQLiteAckedWritesSurviveKill(t *testing.T) {
+	dir := t.TempDir()
+	s := startDevdb(t, nil, "-dir", dir)
+	c := connect(t, s.uri)
+	ctx := ctxT(t)
+	coll := c.Database("crash").Collection("messages")
+	const sequential, concurrent = 200, 200
+	for i := 0; i < sequential; i++ {
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("s%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, concurrent)
+	for i := 0; i < concurrent; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("s%d", i%sequential)}},
+				bson.D{{Key: "$set", Value: bson.D{{Key: "v", Value: i}}}}); err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+
+	s2 := startDevdb(t, nil, "-dir", dir)
+	coll2 := connect(t, s2.uri).Database("crash").Collection("messages")
+	n, err := coll2.CountDocuments(ctx, bson.D{})
+	if err != nil || n != sequential {
+		t.Fatalf("after SIGKILL: %d of %d acknowledged inserts (%v)", n, sequential, err)
+	}
+	updated, err := coll2.CountDocuments(ctx, bson.D{{Key: "v", Value: bson.D{{Key: "$exists", Value: true}}}})
+	if err != nil || updated != sequential {
+		t.Fatalf("after SIGKILL: %d of %d documents carry their acknowledged update (%v)", updated, sequential, err)
+	}
+}
