@@ -21,6 +21,7 @@ import { createIo } from './socket/create-io';
 import { createSocketGuards } from './socket/guards';
 import { sessionsRouter } from './http/routers/sessions.router';
 import { buildOpenApi } from './http/openapi';
+import { webClientRouter } from './http/web-client';
 import type { AppServer } from './socket/types';
 import { buildChat, type Chat } from './chat';
 import { createCluster, createPresenceStore } from './cluster';
@@ -107,6 +108,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
   api.use('/api/v1', sessionsRouter(deps.tokens, revocation));
   api.use('/api/v1', chat.router);
+  if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
   api.use(notFoundRoute);
   api.use(errorMiddleware);
 
