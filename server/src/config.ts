@@ -81,6 +81,8 @@ export interface Config {
   redisKeyPrefix: string;
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
   sessionForwarding: boolean;
+  /** The browser client (client/web) served at `/`: on by default in development. */
+  webClient: { enabled: boolean; dir: string };
 }
 
 export class ConfigError extends Error {}
@@ -143,6 +145,8 @@ const schema = {
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
     REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$', default: '' },
     SESSION_FORWARDING: { type: 'boolean', default: false },
+    WEB_CLIENT: { type: 'boolean' },
+    WEB_CLIENT_DIR: { type: 'string', minLength: 1, default: 'client/web/dist' },
   },
 } as const;
 
@@ -244,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
+    webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
   };
 }
 
