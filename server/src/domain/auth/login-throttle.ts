@@ -54,6 +54,9 @@ export function loginDelayMs(failures: number, o: Pick<LoginThrottleOptions, 'fr
 
 export function createLoginThrottle(counters: LoginCounters, o: LoginThrottleOptions): LoginThrottle {
   const { accounts, addresses, delays } = counters;
+  // Over the limit is normally a block; while parallel guesses are still being checked it is
+  // the window, but the failure that reaches the limit blocks for blockMs from then on.
+  const retryAfter = (msLeft: number) => Math.max(1, Math.min(msLeft, o.blockMs));
   return {
     async begin(account, address) {
       const wait = await delays.peek(account);
@@ -62,11 +65,11 @@ export function createLoginThrottle(counters: LoginCounters, o: LoginThrottleOpt
       const [a, ip] = await Promise.all([accounts.hit(account), addresses.hit(address)]);
       if (ip.count > o.addressMaxFailures) {
         await accounts.refund(account);
-        throw errors.rateLimited(Math.max(1, ip.msLeft), 'address');
+        throw errors.rateLimited(retryAfter(ip.msLeft), 'address');
       }
       if (a.count > o.accountMaxFailures) {
         await addresses.refund(address);
-        throw errors.rateLimited(Math.max(1, a.msLeft), 'account');
+        throw errors.rateLimited(retryAfter(a.msLeft), 'account');
       }
       return {
         async succeeded() {

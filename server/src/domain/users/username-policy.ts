@@ -33,7 +33,8 @@ export function createUsernamePolicy(reserved: string[]): UsernamePolicy {
       // A part of digits only ("alice_2024") imitates nothing.
       const parts = [username, ...username.split(/[_.-]+/).filter((p) => /[a-z]/i.test(p))];
       for (const part of parts) {
-        const hit = bySkeleton.get(usernameSkeleton(part));
+        // "admin1" and "support2024" imitate as much as "admin" and "support".
+        const hit = bySkeleton.get(usernameSkeleton(part)) ?? bySkeleton.get(usernameSkeleton(part.replace(/\d+$/, '')));
         if (hit) return hit;
       }
       return null;
