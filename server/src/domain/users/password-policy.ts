@@ -9,14 +9,14 @@ function core(password: string): string {
   return password.toLowerCase().replace(/^[^a-z]+|[^a-z]+$/g, '');
 }
 
-export type PasswordProblem = 'too common' | 'same as the username';
+export type PasswordProblem = 'too common' | 'the same as the username';
 
 /** Why the password is refused, or null. */
 export function passwordProblem(password: string, username: string): PasswordProblem | null {
   const lower = password.toLowerCase();
   const stripped = core(password);
   const name = username.toLowerCase();
-  if (lower === name || (stripped.length > 0 && stripped === core(username))) return 'same as the username';
+  if (lower === name || (stripped.length > 0 && stripped === core(username))) return 'the same as the username';
   if (COMMON.has(lower) || (stripped.length >= 4 && COMMON.has(stripped))) return 'too common';
   return null;
 }
