@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectThrottled, freshAddress, loginFrom, registerFrom } from '../helpers/accounts';
 import { expectHttpError, PASSWORD, sleep, uniqueName } from '../helpers/chat';
-import { TestCluster } from '../helpers/cluster';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { startRedisServer, TestCluster, type RedisServer } from '../helpers/cluster';
 
 /** A user registered from an address of its own (REGISTER_PER_ADDRESS is tight here). */
 async function registerUser(url: string): Promise<{ id: string; username: string }> {
@@ -76,5 +77,32 @@ describe('accounts: login throttling across two nodes', () => {
     expect((await register(cluster.urls[1], 2)).status).toBe(201);
     expect((await register(cluster.urls[0], 3)).status).toBe(201);
     expectThrottled(await register(cluster.urls[1], 4), 'address', 60_000);
+  });
+});
+
+describe('accounts: login throttling while Redis is down', () => {
+  let redis: RedisServer;
+  let t: TestApp;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    t = await startTestApp({
+      REDIS_URL: redis.url,
+      TRUST_PROXY_HOPS: '1',
+      LOGIN_FREE_FAILURES: '3',
+      LOGIN_ACCOUNT_MAX_FAILURES: '3',
+      LOGIN_BLOCK_MS: '60000',
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+  });
+
+  it('each node keeps counting in memory: logins still work, and guessing is still blocked', async () => {
+    const victim = await registerUser(t.url);
+    await redis.stop();
+    expect((await loginFrom(t.url, freshAddress(), victim.username, PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expectHttpError(await loginFrom(t.url, freshAddress(), victim.username, `down-${i}-wrong`), 'UNAUTHORIZED');
+    expectThrottled(await loginFrom(t.url, freshAddress(), victim.username, PASSWORD), 'account', 60_000);
   });
 });
