@@ -122,6 +122,7 @@ async function main(): Promise<void> {
       METRICS_PUBLIC: 'true',
       // Every chaos client registers from 127.0.0.1 within seconds.
       REGISTER_PER_ADDRESS: '100000',
+      REGISTER_GLOBAL: '100000',
     };
     const ports = await Promise.all([0, 1, 2].map(() => freeTcpPort()));
     if (LOG_DIR) fs.mkdirSync(LOG_DIR, { recursive: true });
