@@ -17,11 +17,13 @@ import { createMessageService } from './domain/messages/message.service';
 import { noDomainEvents, type DomainEvents } from './domain/notifier';
 import { createPresenceService } from './domain/presence/presence.service';
 import type { PresenceStore } from './domain/presence/presence.store';
-import { createLimiter } from './domain/rate-limit';
+import { createAttemptCounter, createLimiter } from './domain/rate-limit';
+import { createLoginThrottle, type LoginThrottle } from './domain/auth/login-throttle';
 import { createRoomService } from './domain/rooms/room.service';
 import type { Services } from './domain/services';
 import { createTypingService } from './domain/typing/typing.service';
-import { createUserService } from './domain/users/user.service';
+import { createUserService, type UserServiceDeps } from './domain/users/user.service';
+import { createUsernamePolicy } from './domain/users/username-policy';
 import { authRouter } from './http/routers/auth.router';
 import { roomsRouter } from './http/routers/rooms.router';
 import { usersRouter } from './http/routers/users.router';
@@ -63,6 +65,28 @@ export interface ChatOptions {
   presenceStore?: PresenceStore;
 }
 
+/** Login throttle, registration limits and username policy from config.accounts (cluster-wide with Redis). */
+function accountDefences({ config, redis }: Deps): Pick<UserServiceDeps, 'loginThrottle' | 'registerLimits' | 'usernames'> {
+  const { login, register, reservedUsernames } = config.accounts;
+  const prefix = config.redisKeyPrefix;
+  const loginThrottle: LoginThrottle = createLoginThrottle(
+    {
+      accounts: createAttemptCounter(redis, { keyPrefix: `${prefix}login:account`, points: login.accountMaxFailures, windowMs: login.windowMs }),
+      addresses: createAttemptCounter(redis, { keyPrefix: `${prefix}login:address`, points: login.addressMaxFailures, windowMs: login.windowMs }),
+      delays: createAttemptCounter(redis, { keyPrefix: `${prefix}login:delay`, points: 1, windowMs: login.delayMaxMs }),
+    },
+    login,
+  );
+  return {
+    loginThrottle,
+    registerLimits: {
+      perAddress: createLimiter(redis, { keyPrefix: `${prefix}register:address`, points: register.perAddress, windowMs: register.addressWindowMs, scope: 'address' }),
+      global: createLimiter(redis, { keyPrefix: `${prefix}register:global`, points: register.global, windowMs: register.globalWindowMs, scope: 'global' }),
+    },
+    usernames: createUsernamePolicy(reservedUsernames),
+  };
+}
+
 export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Chat> {
   const models = defineModels(deps.db);
   await ensureIndexes(models);
@@ -84,7 +108,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
 
   const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
-    users: createUserService(repos, deps.tokens),
+    users: createUserService({ repos, tokens: deps.tokens, events, ...accountDefences(deps) }),
     presence,
     rooms: createRoomService({
       repos,

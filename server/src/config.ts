@@ -30,6 +30,8 @@ export interface Config {
   corsOrigins: string[] | '*';
   shutdownGraceMs: number;
   metricsToken: string | null;
+  /** METRICS_PUBLIC=true: the operator chose to serve /metrics without a token in production. */
+  metricsPublic: boolean;
   dataDir: string;
   devdb: { port: number; dir: string; backend: 'sqlite' | 'postgresql'; postgresqlUrl: string | null };
   limits: {
@@ -77,6 +79,8 @@ export interface Config {
     /** Proxies in front of the node whose X-Forwarded-For entry is trusted (0: the peer address). */
     trustProxyHops: number;
   };
+  /** Account defences: login throttling, registration limits, username policy (docs/reliability.md). */
+  accounts: AccountsConfig;
   /** Prefix of this deployment's presence keys and adapter channels (deployments or tests sharing one Redis). */
   redisKeyPrefix: string;
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
@@ -84,6 +88,34 @@ export interface Config {
   /** The browser client (client/web) served at `/`: on by default in development. */
   webClient: { enabled: boolean; dir: string };
 }
+
+export interface AccountsConfig {
+  login: {
+    /** Failed logins of one account in a window answered at once; each further one waits longer. */
+    freeFailures: number;
+    /** Failed logins of one account in a window before it is blocked for blockMs. */
+    accountMaxFailures: number;
+    /** Failed logins from one client address in a window before it is blocked for blockMs. */
+    addressMaxFailures: number;
+    windowMs: number;
+    /** First wait after the free failures; doubles with each failure, up to delayMaxMs. */
+    delayBaseMs: number;
+    delayMaxMs: number;
+    blockMs: number;
+  };
+  register: { perAddress: number; addressWindowMs: number; global: number; globalWindowMs: number };
+  /** Names refused at registration, with their look-alikes (domain/users/username-policy.ts). */
+  reservedUsernames: string[];
+}
+
+/** Which process reads the config: the production checks apply to what that process serves. */
+export type ConfigRole = 'api' | 'workers' | 'cli';
+
+export const DEFAULT_RESERVED_USERNAMES = [
+  'admin', 'administrator', 'root', 'system', 'sysadmin', 'superuser', 'moderator', 'mod', 'staff', 'support', 'helpdesk',
+  'help', 'security', 'official', 'operator', 'owner', 'billing', 'abuse', 'postmaster', 'hostmaster', 'webmaster', 'noreply',
+  'info', 'api', 'www', 'null', 'undefined', 'anonymous', 'everyone', 'here', 'channel', 'server', 'bot',
+];
 
 export class ConfigError extends Error {}
 
@@ -147,14 +179,31 @@ const schema = {
     SESSION_FORWARDING: { type: 'boolean', default: false },
     WEB_CLIENT: { type: 'boolean' },
     WEB_CLIENT_DIR: { type: 'string', minLength: 1, default: 'client/web/dist' },
+    METRICS_PUBLIC: { type: 'boolean', default: false },
+    LOGIN_FREE_FAILURES: { type: 'integer', minimum: 0, maximum: 1000, default: 3 },
+    LOGIN_ACCOUNT_MAX_FAILURES: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    LOGIN_ADDRESS_MAX_FAILURES: { type: 'integer', minimum: 1, maximum: 1000000, default: 30 },
+    LOGIN_FAILURE_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 3600000 },
+    // Waits and blocks are whole seconds in Redis: at least one second.
+    LOGIN_DELAY_BASE_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 1000 },
+    LOGIN_DELAY_MAX_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 30000 },
+    LOGIN_BLOCK_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 900000 },
+    REGISTER_PER_ADDRESS: { type: 'integer', minimum: 1, maximum: 1000000, default: 10 },
+    REGISTER_ADDRESS_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 3600000 },
+    REGISTER_GLOBAL: { type: 'integer', minimum: 1, maximum: 10000000, default: 300 },
+    REGISTER_GLOBAL_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 60000 },
+    USERNAME_RESERVED: { type: 'string', pattern: '^[A-Za-z0-9_.,\\s-]*$' },
   },
 } as const;
 
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
 const validateEnv = ajv.compile(schema);
 
-/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads and validates the environment; throws ConfigError naming the first bad variable.
+ * `role` says what the process serves: the API (CORS and /metrics), the workers (/metrics) or a CLI.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRole = 'api'): Config {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];
@@ -186,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (nodeEnv === 'production' && !e.MONGODB_URI) throw new ConfigError('MONGODB_URI: required when NODE_ENV=production');
   const cors = String(e.CORS_ORIGINS).trim();
+  if (nodeEnv === 'production') failClosedInProduction(role, cors, e);
   return {
     nodeEnv,
     nodeId: e.NODE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
@@ -206,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
+    metricsPublic: e.METRICS_PUBLIC,
     dataDir,
     devdb: {
       port: e.DEVDB_PORT,
@@ -246,10 +297,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectionLeaseMs: e.CONNECTION_LEASE_MS,
       trustProxyHops: e.TRUST_PROXY_HOPS,
     },
+    accounts: {
+      login: {
+        freeFailures: e.LOGIN_FREE_FAILURES,
+        accountMaxFailures: e.LOGIN_ACCOUNT_MAX_FAILURES,
+        addressMaxFailures: e.LOGIN_ADDRESS_MAX_FAILURES,
+        windowMs: e.LOGIN_FAILURE_WINDOW_MS,
+        delayBaseMs: e.LOGIN_DELAY_BASE_MS,
+        delayMaxMs: Math.max(e.LOGIN_DELAY_BASE_MS, e.LOGIN_DELAY_MAX_MS),
+        blockMs: e.LOGIN_BLOCK_MS,
+      },
+      register: {
+        perAddress: e.REGISTER_PER_ADDRESS,
+        addressWindowMs: e.REGISTER_ADDRESS_WINDOW_MS,
+        global: e.REGISTER_GLOBAL,
+        globalWindowMs: e.REGISTER_GLOBAL_WINDOW_MS,
+      },
+      reservedUsernames:
+        e.USERNAME_RESERVED === undefined
+          ? DEFAULT_RESERVED_USERNAMES
+          : String(e.USERNAME_RESERVED).split(',').map((s) => s.trim()).filter(Boolean),
+    },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
     webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
   };
+}
+
+/**
+ * Production fails closed: an API that answers any Origin, or metrics open to anyone, must be
+ * asked for explicitly rather than be what an unset variable gives.
+ */
+function failClosedInProduction(role: ConfigRole, cors: string, e: Record<string, any>): void {
+  if (role === 'api' && (cors === '*' || cors.split(',').some((o) => o.trim() === '*'))) {
+    throw new ConfigError('CORS_ORIGINS: must list the allowed origins when NODE_ENV=production (got "*"); e.g. CORS_ORIGINS=https://app.example.com');
+  }
+  if (role !== 'cli' && !e.METRICS_TOKEN && !e.METRICS_PUBLIC) {
+    throw new ConfigError('METRICS_TOKEN: required when NODE_ENV=production (or METRICS_PUBLIC=true to serve /metrics without a token)');
+  }
 }
 
 /** In development a generated secret is kept under the data dir so tokens survive restarts. */
