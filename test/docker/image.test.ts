@@ -5,6 +5,7 @@
 // Containers use host networking and listen on 127.0.0.1 only.
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -119,7 +120,7 @@ describe('the container image', () => {
     if (prefix) await dropPrefix(prefix);
     const file = path.join(ROOT, '.data', 'docker-test-figures.json');
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), image: IMAGE, ...figures }, null, 2)}\n`);
+    fs.writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), image: IMAGE, loadavg: os.loadavg(), ...figures }, null, 2)}\n`);
   });
 
   it('runs as a non-root user, with production dependencies only, no extra CA, no Go toolchain or devdb', async () => {
