@@ -17,7 +17,7 @@ ensure_engine() {
   if docker info >/dev/null 2>&1; then return; fi
   if ! command -v dockerd >/dev/null 2>&1; then
     say "installing Docker (Debian's docker.io)"
-    export DEBIAN_FRONTEND=noninteractive
+    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
     apt-get update -q >/dev/null
     apt-get install -y -q docker.io >/dev/null
   fi
@@ -71,7 +71,7 @@ ensure_base() {
   suite="$(echo "$tag" | grep -oE 'bookworm|bullseye|trixie' || echo bookworm)"
   mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
   say "base image $tag cannot be pulled: building a STAND-IN under that tag (debootstrap --variant=minbase $suite + this machine's Node.js $node_version and npm $(npm --version) + user node 1000:1000)"
-  command -v debootstrap >/dev/null 2>&1 || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null; }
+  command -v debootstrap >/dev/null 2>&1 || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -q debootstrap >/dev/null; }
   rootfs="$(mktemp -d /var/tmp/chat-dt-rootfs.XXXXXX)"
   # shellcheck disable=SC2064
   trap "rm -rf --one-file-system '$rootfs'" EXIT
@@ -103,9 +103,12 @@ ensure_base() {
 build_image() {
   local created_ca=""
   # The extra CA is for the build stages only (see the Dockerfile). A developer's own
-  # extra-ca.pem wins; otherwise the bundle this machine's Node trusts, if one is named.
-  if [ ! -f extra-ca.pem ] && [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
-    cp "$NODE_EXTRA_CA_CERTS" extra-ca.pem
+  # extra-ca.pem wins; otherwise the bundle this machine's Node trusts (NODE_EXTRA_CA_CERTS),
+  # else the system's: inside a container the registry may be reached only through a
+  # TLS-inspecting proxy that this machine trusts.
+  local host_ca="${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}"
+  if [ ! -f extra-ca.pem ] && [ -f "$host_ca" ]; then
+    cp "$host_ca" extra-ca.pem
     created_ca=1
   fi
   [ -f extra-ca.pem ] && say "build stages trust extra-ca.pem (not shipped in the runtime image)"
