@@ -129,6 +129,17 @@ build_image() {
   fi
 }
 
+# Containers an interrupted run left behind (one docker test at a time per machine).
+remove_stale_containers() {
+  local stale
+  stale="$(docker ps -aq --filter label=chat-dt=1)"
+  if [ -n "$stale" ]; then
+    say "removing $(echo "$stale" | wc -l) container(s) left by an earlier run"
+    echo "$stale" | xargs docker rm -f >/dev/null
+  fi
+}
+
 ensure_engine
+remove_stale_containers
 ensure_base
 build_image
