@@ -196,6 +196,9 @@ const schema = {
   },
 } as const;
 
+/** Every variable this process reads (deploy descriptions are checked against it: test/docker). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.properties);
+
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
 const validateEnv = ajv.compile(schema);
 
