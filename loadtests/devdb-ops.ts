@@ -1,6 +1,7 @@
 // Per-command cost of the embedded database (tools/devdb), measured with the
 // MongoDB driver: _id lookups and updates, inserts, and a history page of 51
-// _id point lookups, at the given collection sizes.
+// _id point lookups, at the given collection sizes; then insertOne throughput
+// with 1 and 8 writes in flight (the medianMs column holds inserts/s there).
 //
 //   npx tsx loadtests/devdb-ops.ts [--docs 20000,100000] [--backend sqlite|postgresql]
 //                                   [--uri mongodb://127.0.0.1:PORT] [--iterations 200] [--pages 20]
@@ -95,6 +96,26 @@ async function time(op: string, n: number, fn: (i: number) => Promise<unknown>):
   return { op, n, medianMs: round(pick(0.5)), p95Ms: round(pick(0.95)), meanMs: round(samples.reduce((a, b) => a + b, 0) / n) };
 }
 
+/** insertOne for THROUGHPUT_SECONDS with `inFlight` outstanding: writes/s, as meanMs = 1000 / rate. */
+const THROUGHPUT_SECONDS = 6;
+async function throughput(coll: Collection<Doc>, inFlight: number, fresh: () => Doc): Promise<Stat> {
+  let n = 0;
+  const t0 = Date.now();
+  const end = t0 + THROUGHPUT_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (Date.now() < end) {
+        await coll.insertOne(fresh());
+        n++;
+      }
+    }),
+  );
+  const rate = n / ((Date.now() - t0) / 1000);
+  const op = `insertOne/s, ${inFlight} in flight`;
+  process.stderr.write(`  ${op}: ${rate.toFixed(0)}\n`);
+  return { op, n, medianMs: Math.round(rate), p95Ms: NaN, meanMs: Math.round((1000 / rate) * 100) / 100 };
+}
+
 async function measure(coll: Collection<Doc>, total: number, iterations: number, pages: number): Promise<Stat[]> {
   const randomId = () => makeDoc(crypto.randomInt(total))._id;
   let extra = 0;
@@ -104,7 +125,7 @@ async function measure(coll: Collection<Doc>, total: number, iterations: number,
     const top = Math.floor(total / ROOMS) - (i % 5) * 51;
     return Array.from({ length: 51 }, (_, k) => `${roomId}:${top - k}`);
   };
-  const stats = [
+  const stats: Stat[] = [
     await time('findOne by _id', iterations, () => coll.findOne({ _id: randomId() })),
     await time('updateOne by _id', iterations, () => coll.updateOne({ _id: randomId() }, { $set: { editedAt: new Date() } })),
     await time('insertOne', iterations, () => coll.insertOne(fresh())),
@@ -116,6 +137,7 @@ async function measure(coll: Collection<Doc>, total: number, iterations: number,
     }),
     await time('page of 51 _id lookups, concurrent', pages, (i) => Promise.all(page(i).map((id) => coll.findOne({ _id: id })))),
   ];
+  stats.push(await throughput(coll, 1, fresh), await throughput(coll, 8, fresh));
   // The added documents leave the count as it was for the next size.
   await coll.deleteMany({ _id: { $regex: /^bench:/ } });
   return stats;
