@@ -17,6 +17,8 @@ import { createPresenceService } from './domain/presence/presence.service';
 import type { PresenceStore } from './domain/presence/presence.store';
 import { createLimiter } from './domain/rate-limit';
 import { createRoomService } from './domain/rooms/room.service';
+import { createUserRooms, type UserRooms } from './domain/rooms/user-rooms';
+import { UserRoomsCache } from './domain/user-rooms-cache';
 import type { Services } from './domain/services';
 import { createTypingService } from './domain/typing/typing.service';
 import { createUserService } from './domain/users/user.service';
@@ -50,6 +52,8 @@ export interface Chat {
   acceptPeerMessage(m: MessageDto): void;
   /** Membership changes reach the other nodes' caches through this (set by the cluster). */
   membershipCache: MembershipCache;
+  /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
+  userRooms: UserRooms;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -63,15 +67,19 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const models = defineModels(deps.db);
   await ensureIndexes(models);
   const ferret = await isFerretDb(deps.db);
-  const repos = createRepositories(models);
+  const repos = createRepositories(models, { pointLookups: ferret });
+  // Lists of the rooms of users who were members before the lists existed (once per database).
+  const migrated = await repos.userRooms.migrate();
+  if (migrated !== null) deps.log.info({ users: migrated }, 'built the per-user room lists from the memberships');
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
   const access = createAccess(repos, new MembershipCache());
+  const userRooms = createUserRooms({ repos, docLock, cache: new UserRoomsCache() });
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
   const { limits } = deps.config;
 
-  const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
+  const presence = createPresenceService({ repos, roomsOf: (userId) => userRooms.of(userId), store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
     users: createUserService(repos, deps.tokens),
     presence,
@@ -83,6 +91,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       presence,
       joinLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
+      userRooms,
     }),
     messages: createMessageService({
       repos,
@@ -108,7 +117,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     {
       // Subscribed before `connect` reaches the client: no event of its rooms is missed.
       async onConnect(socket) {
-        const roomIds = await repos.memberships.roomIdsOf(socket.data.userId);
+        const roomIds = await userRooms.of(socket.data.userId);
         if (roomIds.length > 0) await socket.join(roomIds.map(roomChannel));
       },
     },
@@ -147,6 +156,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       fanout?.accept(m);
     },
     membershipCache: access.cache,
+    userRooms,
     async close() {
       fanout?.close();
       presence.close();

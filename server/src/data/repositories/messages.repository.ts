@@ -13,6 +13,7 @@
 // there every page costs a scan: one query is the cheapest form it can take.
 import type { MessageDoc, Models } from '../models';
 import { isDuplicateKey, messageDocId } from '../ids';
+import { findByIds, type LookupOptions } from './by-ids';
 
 export interface HistoryQuery {
   beforeSeq?: number;
@@ -22,7 +23,7 @@ export interface HistoryQuery {
 
 const MAX_SEQ_ATTEMPTS = 50;
 
-export function messagesRepository({ Message }: Models) {
+export function messagesRepository({ Message }: Models, lookup: LookupOptions = { pointLookups: false }) {
   const byId = (id: string) => Message.findById(id).lean<MessageDoc>().exec();
 
   const maxSeq = async (roomId: string): Promise<number> => {
@@ -80,7 +81,7 @@ export function messagesRepository({ Message }: Models) {
     /** The messages at the given (roomId, seq) pairs: each room's last message for room:list. */
     async atSeqs(pairs: Array<{ roomId: string; seq: number }>): Promise<MessageDoc[]> {
       if (pairs.length === 0) return [];
-      return Message.find({ _id: { $in: pairs.map((p) => messageDocId(p.roomId, p.seq)) } }).lean<MessageDoc[]>().exec();
+      return findByIds(Message, pairs.map((p) => messageDocId(p.roomId, p.seq)), lookup);
     },
 
     inRange: (roomId: string, fromSeq: number, toSeq: number) =>

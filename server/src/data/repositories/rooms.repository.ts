@@ -1,13 +1,9 @@
-// Rooms: metadata, the lastSeq hint, member counts and the activity order of room:list.
+// Rooms: metadata, the lastSeq hint and member counts.
 import type { Models, RoomDoc } from '../models';
 import { isDuplicateKey } from '../ids';
+import { findByIds, type LookupOptions } from './by-ids';
 
-export interface ActivityCursor {
-  at: Date;
-  id: string;
-}
-
-export function roomsRepository({ Room, Membership }: Models) {
+export function roomsRepository({ Room, Membership }: Models, lookup: LookupOptions = { pointLookups: false }) {
   return {
     /** Inserts; resolves false if a room with that _id exists (direct rooms). */
     async create(room: RoomDoc): Promise<boolean> {
@@ -20,6 +16,7 @@ export function roomsRepository({ Room, Membership }: Models) {
       }
     },
     findById: (id: string) => Room.findById(id).lean<RoomDoc>().exec(),
+    findByIds: (ids: string[]) => findByIds(Room, ids, lookup),
     remove: (id: string) => Room.deleteOne({ _id: id }).exec(),
 
     /**
@@ -29,21 +26,22 @@ export function roomsRepository({ Room, Membership }: Models) {
     advanceLastSeq: (roomId: string, seq: number, at: Date) =>
       Room.updateOne({ _id: roomId }, { $max: { lastSeq: seq, lastActivityAt: at } }).exec(),
 
-    /** Recounts instead of $inc so that concurrent joins cannot leave a drifted count. */
+    /**
+     * Moves memberCount by `by` (+1 after a membership was inserted, -1 after one was deleted)
+     * and resolves the room as it is now. Callers order it per room (FerretDB's $inc is
+     * read-modify-write); only a crash between the two writes can leave the count off,
+     * which recountMembers repairs.
+     */
+    bumpMembers: (roomId: string, by: number) =>
+      Room.findOneAndUpdate({ _id: roomId }, { $inc: { memberCount: by } }, { new: true }).lean<RoomDoc>().exec(),
+
+    /** Counts the memberships (a scan on the embedded database): repairs, not the join path. */
     async recountMembers(roomId: string): Promise<number> {
       const n = await Membership.countDocuments({ roomId }).exec();
       await Room.updateOne({ _id: roomId }, { $set: { memberCount: n } }).exec();
       return n;
     },
 
-    /** One page of the given rooms, most recent activity first, keyset on (lastActivityAt, _id). */
-    pageByActivity(roomIds: string[], after: ActivityCursor | null, limit: number) {
-      const filter: Record<string, unknown> = { _id: { $in: roomIds } };
-      if (after) {
-        filter.$or = [{ lastActivityAt: { $lt: after.at } }, { lastActivityAt: after.at, _id: { $lt: after.id } }];
-      }
-      return Room.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit).lean<RoomDoc[]>().exec();
-    },
     setRetention: (roomId: string, days: number | null) => Room.updateOne({ _id: roomId }, { $set: { retentionDays: days } }).exec(),
     withRetention: () => Room.find({ retentionDays: { $gt: 0 } }, { _id: 1, retentionDays: 1 }).lean<Pick<RoomDoc, '_id' | 'retentionDays'>[]>().exec(),
   };
