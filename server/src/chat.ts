@@ -123,10 +123,10 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     },
     {
       afterConnect(socket, log) {
-        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log().warn({ err }, 'presence update failed'));
       },
       onDisconnect(socket, log) {
-        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log().warn({ err }, 'presence update failed'));
       },
     },
   ];
