@@ -71,7 +71,9 @@ export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
   const attachHandlers = socketHandlers(deps.handlers, deps.metrics, socketLog);
   // Shared by every socket (`this` is the socket): a connected socket holds no closure for it.
   function onDisconnect(this: AppSocket, reason: string): void {
-    const socket = this;
+    disconnected(this, reason);
+  }
+  function disconnected(socket: AppSocket, reason: string): void {
     deps.metrics.connectedSockets.dec();
     clearExpiry(socket);
     const log: SocketLog = () => socketLog(socket);

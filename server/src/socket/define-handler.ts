@@ -44,8 +44,7 @@ export function defineHandler<P>(
  */
 export function socketHandlers(handlers: SocketHandler[], metrics: Metrics, socketLog: (socket: AppSocket) => Logger): (socket: AppSocket) => void {
   const listeners = handlers.map((h) => {
-    function listener(this: AppSocket, ...args: unknown[]): void {
-      const socket = this;
+    const handle = (socket: AppSocket, args: unknown[]): void => {
       // A client may emit with only a callback: then the callback is the first argument.
       let payload = args[0];
       let ack = args[1] as AckCallback | undefined;
@@ -85,6 +84,9 @@ export function socketHandlers(handlers: SocketHandler[], metrics: Metrics, sock
           }
           ack?.(response);
         });
+    };
+    function listener(this: AppSocket, ...args: unknown[]): void {
+      handle(this, args);
     }
     return { event: h.event, listener };
   });
