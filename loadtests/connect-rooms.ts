@@ -61,7 +61,7 @@ async function seed(db: mongoose.mongo.Db): Promise<void> {
   const worker = async () => {
     while (next < groups) {
       const from = next;
-      const to = Math.min(groups, from + BATCH / (GROUP * GROUP));
+      const to = Math.min(groups, from + Math.max(1, Math.floor(BATCH / (GROUP * GROUP))));
       next = to;
       const r: RoomDoc[] = [];
       const m: MembershipDoc[] = [];
