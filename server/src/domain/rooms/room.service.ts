@@ -244,6 +244,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (!users.some((u) => u._id === otherId)) throw errors.notFound('user');
       const roomId = directRoomId(userId, otherId);
       let room = await repos.rooms.findById(roomId);
+      let created = false;
       if (!room) {
         const now = new Date();
         const names = [userId, otherId].map((id) => users.find((u) => u._id === id)?.username ?? id).sort();
@@ -259,13 +260,17 @@ export function createRoomService({ repos, access, notifier, events, presence, j
           retentionDays: null,
         };
         // A concurrent dm:open for the same pair loses the insert race and reads the winner's room.
-        await repos.rooms.create(doc);
+        created = await repos.rooms.create(doc);
         room = (await repos.rooms.findById(roomId))!;
       }
-      await addMember(room, userId, 'member');
-      await addMember(room, otherId, 'member');
-      // memberCount of a direct room is 2 from its creation: its two members define it.
-      return toRoomDto(room);
+      const added = [await addMember(room, userId, 'member'), await addMember(room, otherId, 'member')];
+      // A direct room is created with memberCount 2, right when this call inserted both
+      // memberships. Otherwise (a member who left comes back, or a concurrent dm:open inserted
+      // one of them) recount: each such call recounts after its own insert, under the room's
+      // lock, so the last recount sees both. Rare, and not on the join or connect paths.
+      if (!added.some(Boolean) || (created && added.every(Boolean))) return toRoomDto(room);
+      await docLock.run(`room:${roomId}`, () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
+      return roomDto(roomId);
     },
   };
 }
