@@ -20,6 +20,8 @@ import type { PresenceStore } from './domain/presence/presence.store';
 import { createAttemptCounter, createLimiter } from './domain/rate-limit';
 import { createLoginThrottle, type LoginThrottle } from './domain/auth/login-throttle';
 import { createRoomService } from './domain/rooms/room.service';
+import { createUserRooms, type UserRooms } from './domain/rooms/user-rooms';
+import { UserRoomsCache } from './domain/user-rooms-cache';
 import type { Services } from './domain/services';
 import { createTypingService } from './domain/typing/typing.service';
 import { createUserService, type UserServiceDeps } from './domain/users/user.service';
@@ -56,6 +58,8 @@ export interface Chat {
   membershipCache: MembershipCache;
   /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
   counters: RoomCounters;
+  /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
+  userRooms: UserRooms;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -91,7 +95,10 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const models = defineModels(deps.db);
   await ensureIndexes(models);
   const ferret = await isFerretDb(deps.db);
-  const repos = createRepositories(models);
+  const repos = createRepositories(models, { pointLookups: ferret });
+  // Lists of the rooms of users who were members before the lists existed (once per database).
+  const migrated = await repos.userRooms.migrate();
+  if (migrated !== null) deps.log.info({ users: migrated }, 'built the per-user room lists from the memberships');
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
   const counters = createRoomCounters({
     store: deps.redis ? createRedisCounterStore({ redis: deps.redis, keyPrefix: deps.config.redisKeyPrefix }) : createMemoryCounterStore(),
@@ -101,12 +108,13 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     ...deps.config.counters,
   });
   const access = createAccess(repos, new MembershipCache({ ttlMs: 30_000 }), counters);
+  const userRooms = createUserRooms({ repos, docLock, cache: new UserRoomsCache() });
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
   const { limits } = deps.config;
 
-  const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
+  const presence = createPresenceService({ repos, roomsOf: (userId) => userRooms.of(userId), store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
     users: createUserService({ repos, tokens: deps.tokens, events, ...accountDefences(deps) }),
     presence,
@@ -118,6 +126,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       presence,
       joinLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
+      userRooms,
     }),
     messages: createMessageService({
       repos,
@@ -143,16 +152,16 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     {
       // Subscribed before `connect` reaches the client: no event of its rooms is missed.
       async onConnect(socket) {
-        const roomIds = await repos.memberships.roomIdsOf(socket.data.userId);
+        const roomIds = await userRooms.of(socket.data.userId);
         if (roomIds.length > 0) await socket.join(roomIds.map(roomChannel));
       },
     },
     {
       afterConnect(socket, log) {
-        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log().warn({ err }, 'presence update failed'));
       },
       onDisconnect(socket, log) {
-        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log().warn({ err }, 'presence update failed'));
       },
     },
   ];
@@ -183,6 +192,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     },
     membershipCache: access.cache,
     counters,
+    userRooms,
     async close() {
       await counters.close();
       fanout?.close();

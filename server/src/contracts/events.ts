@@ -49,6 +49,8 @@ export interface InterServerEvents {
   'message:fanout': (message: MessageDto) => void;
   /** A membership changed: drop it from the per-node membership cache. */
   'membership:forget': (roomId: string, userId: string) => void;
+  /** A user's rooms changed: drop the user's entry from the per-node room-list cache. */
+  'user-rooms:forget': (userId: string) => void;
 }
 
 export interface SocketData {

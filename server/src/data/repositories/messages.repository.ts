@@ -16,6 +16,7 @@
 import type { MessageDoc, Models } from '../models';
 import { messageDocId } from '../ids';
 import { createInsertBatcher } from '../insert-batcher';
+import { findByIds, type LookupOptions } from './by-ids';
 
 export interface HistoryQuery {
   beforeSeq?: number;
@@ -25,7 +26,7 @@ export interface HistoryQuery {
 
 const MAX_SEQ_ATTEMPTS = 50;
 
-export function messagesRepository({ Message }: Models) {
+export function messagesRepository({ Message }: Models, lookup: LookupOptions = { pointLookups: false }) {
   // Sends of many rooms share one insertMany (group commit); one room's sends are serialised
   // by the service, so a batch never holds two seqs of one room and no seq is skipped.
   const inserts = createInsertBatcher<MessageDoc>(Message.collection as never);
@@ -84,7 +85,7 @@ export function messagesRepository({ Message }: Models) {
     /** The messages at the given (roomId, seq) pairs: each room's last message for room:list. */
     async atSeqs(pairs: Array<{ roomId: string; seq: number }>): Promise<MessageDoc[]> {
       if (pairs.length === 0) return [];
-      return Message.find({ _id: { $in: pairs.map((p) => messageDocId(p.roomId, p.seq)) } }).lean<MessageDoc[]>().exec();
+      return findByIds(Message, pairs.map((p) => messageDocId(p.roomId, p.seq)), lookup);
     },
 
     inRange: (roomId: string, fromSeq: number, toSeq: number) =>

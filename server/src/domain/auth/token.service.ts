@@ -1,6 +1,6 @@
 // Issues and verifies JWTs exactly as the contract says: only the configured
 // algorithm is accepted, so `alg: none` and HS/RS confusion are refused.
-import crypto from 'node:crypto';
+import crypto, { type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import type { Config } from '../../config';
 import { AppError, errors } from '../../errors';
@@ -27,8 +27,13 @@ export interface TokenService {
 /** Builds the token service from the validated JWT config. */
 export function createTokenService(cfg: Config['jwt'], isRevoked?: RevocationCheck): TokenService {
   const algorithm = cfg.algorithm as Algorithm;
-  const verifyKey = cfg.algorithm === 'HS256' ? cfg.secret! : cfg.publicKey!;
-  const signKey = cfg.algorithm === 'HS256' ? cfg.secret : cfg.privateKey;
+  // Key objects made once: given a string, jsonwebtoken builds one on every call, first
+  // trying to parse an HS256 secret as a PEM public key and catching the throw. That failed
+  // parse (an Error with a stack trace) was the largest CPU cost of a socket handshake.
+  const hs = cfg.algorithm === 'HS256';
+  const verifyKey: KeyObject = hs ? crypto.createSecretKey(Buffer.from(cfg.secret!)) : crypto.createPublicKey(cfg.publicKey!);
+  const signSource = hs ? cfg.secret : cfg.privateKey;
+  const signKey: KeyObject | null = signSource ? (hs ? crypto.createSecretKey(Buffer.from(signSource)) : crypto.createPrivateKey(signSource)) : null;
   const verifyOptions: jwt.VerifyOptions = {
     algorithms: [algorithm],
     ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
