@@ -12,6 +12,8 @@ import { createAccess } from './domain/access';
 import { MembershipCache } from './domain/membership-cache';
 import { toMessageDto } from './domain/mappers';
 import { createMessageService } from './domain/messages/message.service';
+import { HistoryCache } from './domain/messages/history-cache';
+import { createHistoryReader } from './domain/messages/history-reader';
 import { noDomainEvents, type DomainEvents } from './domain/notifier';
 import { createPresenceService } from './domain/presence/presence.service';
 import type { PresenceStore } from './domain/presence/presence.store';
@@ -50,6 +52,8 @@ export interface Chat {
   acceptPeerMessage(m: MessageDto): void;
   /** Membership changes reach the other nodes' caches through this (set by the cluster). */
   membershipCache: MembershipCache;
+  /** Newest history pages; edits, deletes and reactions reach the other nodes' through this. */
+  historyCache: HistoryCache;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -70,6 +74,10 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
   const { limits } = deps.config;
+  const historyCache = new HistoryCache(deps.config.history.cacheRooms);
+  const reads = deps.config.history.reads === 'auto' ? (ferret ? 'points' : 'range') : deps.config.history.reads;
+  const history = createHistoryReader(repos, reads, deps.config.history.cacheRooms > 0 ? historyCache : null);
+  deps.log.info({ historyReads: reads, historyCacheRooms: deps.config.history.cacheRooms }, 'history reads');
 
   const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
@@ -92,6 +100,8 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       sendLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
       docLock,
       onStored: () => deps.metrics.messagesStored.inc(),
+      history,
+      historyCache,
     }),
     typing: createTypingService(access, notifier, deps.config.typing),
   };
@@ -131,10 +141,16 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     async attachIo(io, publishToPeers) {
       fanout = new MessageFanout({
         deliver: (m) => {
+          historyCache.delivered(m);
           io.local.to(roomChannel(m.roomId)).emit('message:new', m);
           deps.metrics.broadcasts.inc({ event: 'message:new' });
         },
-        loadRange: async (roomId, from, to) => (await repos.messages.inRange(roomId, from, to)).map(toMessageDto),
+        loadRange: async (roomId, from, to) => {
+          const docs = await history.inRange(roomId, from, to);
+          // Already edited: its content is newer than a message:new, so it is not cached as one.
+          for (const d of docs) if ((d.v ?? 0) > 0) historyCache.loadedUpdated(roomId, d.seq);
+          return docs.map(toMessageDto);
+        },
         onError: (err) => deps.log.warn({ err }, 'gap fill failed'),
       });
       const local = fanout;
@@ -147,6 +163,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       fanout?.accept(m);
     },
     membershipCache: access.cache,
+    historyCache,
     async close() {
       fanout?.close();
       presence.close();

@@ -79,6 +79,16 @@ export interface Config {
   redisKeyPrefix: string;
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
   sessionForwarding: boolean;
+  history: {
+    /**
+     * How history pages are read: `range` (one index range query: MongoDB), `points` (one `_id`
+     * lookup per seq: databases that scan for anything but `_id` equality, such as FerretDB),
+     * `auto` (points on a detected FerretDB, else range).
+     */
+    reads: 'auto' | 'range' | 'points';
+    /** Rooms whose newest page each node keeps in memory (LRU); 0 turns the cache off. */
+    cacheRooms: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -139,6 +149,8 @@ const schema = {
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
     REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$', default: '' },
     SESSION_FORWARDING: { type: 'boolean', default: false },
+    HISTORY_READS: { enum: ['auto', 'range', 'points'], default: 'auto' },
+    HISTORY_CACHE_ROOMS: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
   },
 } as const;
 
@@ -239,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
+    history: { reads: e.HISTORY_READS, cacheRooms: e.HISTORY_CACHE_ROOMS },
   };
 }
 

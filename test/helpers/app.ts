@@ -36,6 +36,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_GRACE_MS: '500',
     DATA_DIR: '.data/test',
+    // Lets a whole suite run on one history read path: HISTORY_READS=range|points npx vitest run ...
+    HISTORY_READS: process.env.HISTORY_READS,
     ...overrides,
   };
 }
