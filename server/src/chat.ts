@@ -76,7 +76,9 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const { limits } = deps.config;
   const historyCache = new HistoryCache(deps.config.history.cacheRooms);
   const reads = deps.config.history.reads === 'auto' ? (ferret ? 'points' : 'range') : deps.config.history.reads;
-  const history = createHistoryReader(repos, reads, deps.config.history.cacheRooms > 0 ? historyCache : null);
+  const history = createHistoryReader(repos, reads, deps.config.history.cacheRooms > 0 ? historyCache : null, (source) =>
+    deps.metrics.historyPages.inc({ source }),
+  );
   deps.log.info({ historyReads: reads, historyCacheRooms: deps.config.history.cacheRooms }, 'history reads');
 
   const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });

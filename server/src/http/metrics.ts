@@ -9,6 +9,7 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   messagesStored: Counter;
   broadcasts: Counter<'event'>;
+  historyPages: Counter<'source'>;
 }
 
 /** Creates the registry with default process metrics plus the socket/event metrics. */
@@ -40,5 +41,11 @@ export function createMetrics(labels: Record<string, string> = {}): Metrics {
     }),
     messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Messages durably stored by this node', registers: [registry] }),
     broadcasts: new Counter({ name: 'chat_broadcasts_total', help: 'Server-to-client broadcasts emitted by this node', labelNames: ['event'], registers: [registry] }),
+    historyPages: new Counter({
+      name: 'chat_history_pages_total',
+      help: 'History pages served, by source: cache (newest page from memory), range (one range query) or points (_id lookups)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
   };
 }

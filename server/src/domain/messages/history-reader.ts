@@ -14,7 +14,9 @@ export interface HistoryQuery {
   limit: number;
 }
 
-export function createHistoryReader(repos: Repositories, reads: HistoryReads, cache: HistoryCache | null) {
+export type PageSource = 'cache' | HistoryReads;
+
+export function createHistoryReader(repos: Repositories, reads: HistoryReads, cache: HistoryCache | null, onPage: (source: PageSource) => void = () => {}) {
   const fromDatabase = (room: RoomDoc, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> =>
     reads === 'points' ? repos.messages.pageByPoints(room._id, q, room.lastSeq) : repos.messages.page(room._id, q);
 
@@ -37,10 +39,14 @@ export function createHistoryReader(repos: Repositories, reads: HistoryReads, ca
       const newest = q.beforeSeq === undefined && q.afterSeq === undefined;
       if (newest && cache) {
         const hit = await cached(room, q.limit);
-        if (hit) return hit;
+        if (hit) {
+          onPage('cache');
+          return hit;
+        }
       }
       const epoch = newest && cache ? cache.beginFill(room._id) : 0;
       const page = await fromDatabase(room, q);
+      onPage(reads);
       const items = page.items.map((doc) => ({ m: toMessageDto(doc), v: doc.v ?? 0 }));
       if (newest && cache) cache.fill(room._id, epoch, items, page.hasMore);
       return { items: items.map((e) => e.m), hasMore: page.hasMore };
