@@ -26,6 +26,8 @@ export interface Options {
   pageLimit: number;
   /** history: one request in four asks for the page this many messages below the top (0: none). */
   deepBack: number;
+  /** history: page this existing public room (seeded by an earlier run) instead of creating and seeding one. */
+  room: string | null;
   drainS: number;
   ackTimeoutMs: number;
   connectTimeoutMs: number;
@@ -62,6 +64,7 @@ export const USAGE = `Usage: loadtest <${SCENARIOS.join('|')}> [options]
   --mongo-uri URI        history: database to seed (e.g. mongodb://127.0.0.1:27017/chat)
   --page-limit N         history: page size (default 50)
   --deep-back N          history: one request in four is the page N messages back (default 10000, 0: off)
+  --room ID              history: reuse this public room (seeded by an earlier run; --seed is ignored)
   --drain S              wait for late deliveries after the last send (default 10)
   --ack-timeout MS       per-request ack timeout (default 10000)
   --connect-timeout MS   per-socket handshake timeout (default 20000)
@@ -100,6 +103,7 @@ export function parseCli(argv: string[]): Options {
         'mongo-uri': { type: 'string' },
         'page-limit': { type: 'string' },
         'deep-back': { type: 'string' },
+        room: { type: 'string' },
         drain: { type: 'string' },
         'ack-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
@@ -136,6 +140,7 @@ export function parseCli(argv: string[]): Options {
     mongoUri: v['mongo-uri'] ?? null,
     pageLimit: int('page-limit', v['page-limit'], 50, 1, 100),
     deepBack: int('deep-back', v['deep-back'], 10_000, 0, LIMITS.seed),
+    room: v.room ?? null,
     drainS: int('drain', v.drain, 10, 0, 600),
     ackTimeoutMs: int('ack-timeout', v['ack-timeout'], 10_000, 100, 600_000),
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 20_000, 100, 600_000),

@@ -20,14 +20,30 @@ export interface PointPage {
 
 /** More seqs than this in one gap fill are read as a range: gaps that large are rare. */
 const MAX_POINT_RANGE = 200;
+/**
+ * Lookups of one page in flight at once. FerretDB answers commands one after another anyway;
+ * measured at 1,000,000 messages, 51 lookups took ~58 ms one at a time and ~195 ms all at once
+ * (they contend inside the database), so a page keeps only a few in flight.
+ */
+const PAGE_CONCURRENCY = 4;
 
 export function messagePoints(Message: Model<MessageDoc>) {
   const one = (roomId: string, seq: number) => Message.findById(messageDocId(roomId, seq)).lean<MessageDoc>().exec();
   const exists = async (roomId: string, seq: number) => seq >= 1 && (await Message.exists({ _id: messageDocId(roomId, seq) })) !== null;
 
-  /** Seqs from..to in one batch (the driver pipelines them; the database answers in turn). */
-  const batch = (roomId: string, from: number, to: number) =>
-    Promise.all(Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => one(roomId, from + i)));
+  /** The messages at seqs from..to (null where absent), PAGE_CONCURRENCY lookups at a time. */
+  async function batch(roomId: string, from: number, to: number): Promise<Array<MessageDoc | null>> {
+    const out: Array<MessageDoc | null> = new Array(Math.max(0, to - from + 1)).fill(null);
+    let next = 0;
+    const worker = async () => {
+      while (next < out.length) {
+        const i = next++;
+        out[i] = await one(roomId, from + i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, out.length) }, worker));
+    return out;
+  }
 
   /** The highest stored seq, probing forward from a hint that may lag (never lead) the truth. */
   async function top(roomId: string, hint: number): Promise<number> {
