@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Deps } from './app';
 import type { MessageDto } from './contracts/dto';
 import { defineModels, ensureIndexes } from './data/models';
-import { isFerretDb } from './data/mongo';
+import { FERRETDB_ID_LOOKUPS_INDEXED, isFerretDb } from './data/mongo';
 import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
@@ -75,7 +75,8 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const store = opts.presenceStore ?? createMemoryPresenceStore();
   const { limits } = deps.config;
   const historyCache = new HistoryCache(deps.config.history.cacheRooms);
-  const reads = deps.config.history.reads === 'auto' ? (ferret ? 'points' : 'range') : deps.config.history.reads;
+  // auto: `_id` lookups where the database cannot range-scan an index but serves `_id` from one.
+  const reads = deps.config.history.reads === 'auto' ? (ferret && FERRETDB_ID_LOOKUPS_INDEXED ? 'points' : 'range') : deps.config.history.reads;
   const history = createHistoryReader(repos, reads, deps.config.history.cacheRooms > 0 ? historyCache : null, (source) =>
     deps.metrics.historyPages.inc({ source }),
   );
