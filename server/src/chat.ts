@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Deps } from './app';
 import type { MessageDto } from './contracts/dto';
 import { defineModels, ensureIndexes } from './data/models';
-import { isFerretDb } from './data/mongo';
+import { FERRETDB_ID_LOOKUPS_INDEXED, isFerretDb } from './data/mongo';
 import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
@@ -14,6 +14,8 @@ import { createAccess } from './domain/access';
 import { MembershipCache } from './domain/membership-cache';
 import { toMessageDto } from './domain/mappers';
 import { createMessageService } from './domain/messages/message.service';
+import { HistoryCache } from './domain/messages/history-cache';
+import { createHistoryReader } from './domain/messages/history-reader';
 import { noDomainEvents, type DomainEvents } from './domain/notifier';
 import { createPresenceService } from './domain/presence/presence.service';
 import type { PresenceStore } from './domain/presence/presence.store';
@@ -60,6 +62,8 @@ export interface Chat {
   counters: RoomCounters;
   /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
   userRooms: UserRooms;
+  /** Newest history pages; edits, deletes and reactions reach the other nodes' through this. */
+  historyCache: HistoryCache;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -113,6 +117,13 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
   const { limits } = deps.config;
+  const historyCache = new HistoryCache(deps.config.history.cacheRooms);
+  // auto: `_id` lookups where the database cannot range-scan an index but serves `_id` from one.
+  const reads = deps.config.history.reads === 'auto' ? (ferret && FERRETDB_ID_LOOKUPS_INDEXED ? 'points' : 'range') : deps.config.history.reads;
+  const history = createHistoryReader(repos, reads, deps.config.history.cacheRooms > 0 ? historyCache : null, (source) =>
+    deps.metrics.historyPages.inc({ source }),
+  );
+  deps.log.info({ historyReads: reads, historyCacheRooms: deps.config.history.cacheRooms }, 'history reads');
 
   const presence = createPresenceService({ repos, roomsOf: (userId) => userRooms.of(userId), store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
@@ -136,6 +147,8 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       sendLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
       docLock,
       onStored: () => deps.metrics.messagesStored.inc(),
+      history,
+      historyCache,
     }),
     typing: createTypingService(access, notifier, deps.config.typing),
   };
@@ -175,10 +188,16 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     async attachIo(io, publishToPeers) {
       fanout = new MessageFanout({
         deliver: (m) => {
+          historyCache.delivered(m);
           io.local.to(roomChannel(m.roomId)).emit('message:new', m);
           deps.metrics.broadcasts.inc({ event: 'message:new' });
         },
-        loadRange: async (roomId, from, to) => (await repos.messages.inRange(roomId, from, to)).map(toMessageDto),
+        loadRange: async (roomId, from, to) => {
+          const docs = await history.inRange(roomId, from, to);
+          // Already edited: its content is newer than a message:new, so it is not cached as one.
+          for (const d of docs) if ((d.v ?? 0) > 0) historyCache.loadedUpdated(roomId, d.seq);
+          return docs.map(toMessageDto);
+        },
         onError: (err) => deps.log.warn({ err }, 'gap fill failed'),
       });
       const local = fanout;
@@ -193,6 +212,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     membershipCache: access.cache,
     counters,
     userRooms,
+    historyCache,
     async close() {
       await counters.close();
       fanout?.close();

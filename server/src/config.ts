@@ -87,6 +87,16 @@ export interface Config {
   sessionForwarding: boolean;
   /** The browser client (client/web) served at `/`: on by default in development. */
   webClient: { enabled: boolean; dir: string };
+  history: {
+    /**
+     * How history pages are read: `range` (one index range query: MongoDB), `points` (one `_id`
+     * lookup per seq: databases that scan for anything but `_id` equality, such as FerretDB),
+     * `auto` (points on a detected FerretDB, else range).
+     */
+    reads: 'auto' | 'range' | 'points';
+    /** Rooms whose newest page each node keeps in memory (LRU); 0 turns the cache off. */
+    cacheRooms: number;
+  };
 }
 
 export interface AccountsConfig {
@@ -193,6 +203,8 @@ const schema = {
     REGISTER_GLOBAL: { type: 'integer', minimum: 1, maximum: 10000000, default: 300 },
     REGISTER_GLOBAL_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 60000 },
     USERNAME_RESERVED: { type: 'string', pattern: '^[A-Za-z0-9_.,\\s-]*$' },
+    HISTORY_READS: { enum: ['auto', 'range', 'points'], default: 'auto' },
+    HISTORY_CACHE_ROOMS: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
   },
 } as const;
 
@@ -324,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
     webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
+    history: { reads: e.HISTORY_READS, cacheRooms: e.HISTORY_CACHE_ROOMS },
   };
 }
 

@@ -84,6 +84,11 @@ export interface MessageDoc {
   editedAt: Date | null;
   deletedAt: Date | null;
   reactions: Record<string, string[]>;
+  /**
+   * Bumped by every edit, delete and reaction (absent = 0, as stored by a send): lets a node's
+   * history cache order updates that reach it out of order (domain/messages/history-cache.ts).
+   */
+  v?: number;
 }
 
 const userSchema = new Schema<UserDoc>(
@@ -174,6 +179,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     reactions: { type: Schema.Types.Mixed, default: () => ({}) },
+    v: { type: Number },
   },
   { versionKey: false, collection: 'messages', minimize: false },
 );
