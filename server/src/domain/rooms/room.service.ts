@@ -129,7 +129,8 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (await addMember(room, userId, 'member')) {
         const updated = await bumpMembers(roomId, 1);
         if (record) await repos.roomAccess.remove(roomId, userId);
-        if (updated) return toRoomDto(updated);
+        // The updated document for memberCount, with the exact lastSeq the join started from.
+        if (updated) return toRoomDto({ ...updated, lastSeq: Math.max(updated.lastSeq, room.lastSeq) });
       }
       return roomDto(roomId);
     },
