@@ -9,6 +9,7 @@ import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
 import { createRoomCounters, type RoomCounters } from './data/room-counters';
+import { createWriteGate } from './data/write-gate';
 import { createMemoryCounterStore, createRedisCounterStore } from './data/room-counters.store';
 import { createAccess } from './domain/access';
 import { MembershipCache } from './domain/membership-cache';
@@ -99,7 +100,9 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const models = defineModels(deps.db);
   await ensureIndexes(models);
   const ferret = await isFerretDb(deps.db);
-  const repos = createRepositories(models, { pointLookups: ferret });
+  // The embedded database has one writer: message batches and checkpoints take turns.
+  const writeGate = createWriteGate(ferret);
+  const repos = createRepositories(models, { pointLookups: ferret }, writeGate);
   // Lists of the rooms of users who were members before the lists existed (once per database).
   const migrated = await repos.userRooms.migrate();
   if (migrated !== null) deps.log.info({ users: migrated }, 'built the per-user room lists from the memberships');
@@ -109,6 +112,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     repos,
     docLock,
     log: deps.log.child({ component: 'counters' }),
+    writeGate,
     ...deps.config.counters,
   });
   const access = createAccess(repos, new MembershipCache({ ttlMs: 30_000 }), counters);

@@ -27,6 +27,8 @@ export interface InsertBatcherOptions {
   maxBatch?: number;
   /** Called with each batch's size (metrics). */
   onBatch?(size: number): void;
+  /** Takes turns with other writers where the database has a single writer (write-gate.ts). */
+  gate?: { run<R>(fn: () => Promise<R>): Promise<R> };
 }
 
 /**
@@ -45,10 +47,8 @@ export function createInsertBatcher<T extends mongo.Document>(collection: mongo.
     opts.onBatch?.(batch.length);
     try {
       // The driver mutates what it inserts (adds _id when missing): ours always carry one.
-      await collection.insertMany(
-        batch.map((p) => p.doc as never),
-        { ordered: false },
-      );
+      const docs = batch.map((p) => p.doc as never);
+      await (opts.gate ? opts.gate.run(() => collection.insertMany(docs, { ordered: false })) : collection.insertMany(docs, { ordered: false }));
       for (const p of batch) p.resolve('inserted');
     } catch (err) {
       const writeErrors = bulkWriteErrors(err);

@@ -17,6 +17,7 @@ import { lockKeys } from './lock-keys';
 import type { MembershipDoc, RoomDoc } from './models';
 import type { Repositories } from './repositories';
 import type { CounterStore, RoomCounter } from './room-counters.store';
+import type { WriteGate } from './write-gate';
 
 export interface RoomCountersOptions {
   store: CounterStore;
@@ -27,6 +28,8 @@ export interface RoomCountersOptions {
   flushIntervalMs: number;
   /** At most this many rooms checkpointed per flush: one database update each. */
   flushBatch: number;
+  /** Checkpoints take turns with message inserts where the database has one writer. */
+  writeGate?: WriteGate;
 }
 
 export interface RoomCounters {
@@ -95,7 +98,8 @@ export function createRoomCounters(opts: RoomCountersOptions): RoomCounters {
     if (!c) return;
     // Read after the counter: every mark of a message up to c.lastSeq is among these.
     const marks = await store.roomMarks(roomId);
-    await docLock.run(lockKeys.room(roomId), () => repos.rooms.checkpoint(roomId, c.lastSeq, new Date(c.lastActivityMs), marks));
+    const write = () => repos.rooms.checkpoint(roomId, c.lastSeq, new Date(c.lastActivityMs), marks);
+    await docLock.run(lockKeys.room(roomId), () => (opts.writeGate ? opts.writeGate.run(write) : write()));
     await store.dropMarks(roomId, marks);
   }
 

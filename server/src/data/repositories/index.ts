@@ -7,16 +7,20 @@ import { roomsRepository } from './rooms.repository';
 import { userRoomsRepository } from './user-rooms.repository';
 import { usersRepository } from './users.repository';
 import type { LookupOptions } from './by-ids';
+import { createWriteGate, type WriteGate } from '../write-gate';
 
-/** `pointLookups`: read lists of _ids one by one (FerretDB), not with `$in` (see by-ids.ts). */
-export function createRepositories(models: Models, lookup: LookupOptions = { pointLookups: false }) {
+/**
+ * `pointLookups`: read lists of _ids one by one (FerretDB), not with `$in` (see by-ids.ts).
+ * `writeGate`: the message inserts take turns with the other high-volume writes (write-gate.ts).
+ */
+export function createRepositories(models: Models, lookup: LookupOptions = { pointLookups: false }, writeGate: WriteGate = createWriteGate(false)) {
   return {
     users: usersRepository(models),
     rooms: roomsRepository(models, lookup),
     memberships: membershipsRepository(models, lookup),
     userRooms: userRoomsRepository(models),
     roomAccess: roomAccessRepository(models),
-    messages: messagesRepository(models, lookup),
+    messages: messagesRepository(models, lookup, writeGate),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

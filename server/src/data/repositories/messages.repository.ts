@@ -17,6 +17,7 @@
 import type { MessageDoc, Models } from '../models';
 import { messageDocId } from '../ids';
 import { createInsertBatcher } from '../insert-batcher';
+import type { WriteGate } from '../write-gate';
 import { findByIds, type LookupOptions } from './by-ids';
 import { messagePoints } from './message-points';
 
@@ -28,10 +29,10 @@ export interface HistoryQuery {
 
 const MAX_SEQ_ATTEMPTS = 50;
 
-export function messagesRepository({ Message }: Models, lookup: LookupOptions = { pointLookups: false }) {
+export function messagesRepository({ Message }: Models, lookup: LookupOptions = { pointLookups: false }, writeGate?: WriteGate) {
   // Sends of many rooms share one insertMany (group commit); one room's sends are serialised
   // by the service, so a batch never holds two seqs of one room and no seq is skipped.
-  const inserts = createInsertBatcher<MessageDoc>(Message.collection as never);
+  const inserts = createInsertBatcher<MessageDoc>(Message.collection as never, { gate: writeGate });
   const byId = (id: string) => Message.findById(id).lean<MessageDoc>().exec();
 
   const maxSeq = async (roomId: string): Promise<number> => {
