@@ -25,6 +25,10 @@ export interface Config {
     ttlSeconds: number;
     issuer: string | null;
     audience: string | null;
+    /** Key id of the current key: written as `kid` into issued tokens, selects it on verification. */
+    keyId: string | null;
+    /** Verification-only keys by `kid` (previous or next keys during a rotation), same algorithm. */
+    verifyKeys: Array<{ kid: string; key: string }>;
   };
   logLevel: string;
   corsOrigins: string[] | '*';
@@ -77,11 +81,17 @@ export interface Config {
   };
   /** Prefix of this deployment's presence keys and adapter channels (deployments or tests sharing one Redis). */
   redisKeyPrefix: string;
+  /** CloudWatch embedded-metric-format lines on stdout (http/emf-metrics.ts); off when intervalMs is 0. */
+  emf: { intervalMs: number; namespace: string; service: string | null };
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
   sessionForwarding: boolean;
 }
 
 export class ConfigError extends Error {}
+
+const KID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+/** More keys than this is a rotation that was never finished. */
+const MAX_VERIFY_KEYS = 8;
 
 const schema = {
   type: 'object',
@@ -99,6 +109,8 @@ const schema = {
     JWT_TTL_SECONDS: { type: 'integer', minimum: 30, maximum: 2592000, default: 86400 },
     JWT_ISSUER: { type: 'string', minLength: 1 },
     JWT_AUDIENCE: { type: 'string', minLength: 1 },
+    JWT_KEY_ID: { type: 'string', pattern: KID_PATTERN },
+    JWT_VERIFY_KEYS: { type: 'string', minLength: 2 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     CORS_ORIGINS: { type: 'string', default: '*' },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
@@ -139,6 +151,9 @@ const schema = {
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
     REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$', default: '' },
     SESSION_FORWARDING: { type: 'boolean', default: false },
+    METRICS_EMF_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 3600000, default: 0 },
+    METRICS_EMF_NAMESPACE: { type: 'string', pattern: '^[A-Za-z0-9_./#:-]{1,255}$', default: 'Chat' },
+    METRICS_EMF_SERVICE: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
   },
 } as const;
 
@@ -173,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!publicKey) throw new ConfigError(`JWT_PUBLIC_KEY: required for JWT_ALGORITHM=${algorithm}`);
     if (secret) throw new ConfigError(`JWT_SECRET: set, but JWT_ALGORITHM is ${algorithm}; refusing an ambiguous key setup`);
   }
+  const verifyKeys = parseVerifyKeys(e.JWT_VERIFY_KEYS, algorithm, e.JWT_KEY_ID ?? null);
   for (const kind of ['NOTIFY', 'EVENTS']) {
     if (e[`${kind}_WEBHOOK_URL`] && !e[`${kind}_WEBHOOK_SECRET`]) throw new ConfigError(`${kind}_WEBHOOK_SECRET: required when ${kind}_WEBHOOK_URL is set (deliveries are signed)`);
   }
@@ -193,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlSeconds: e.JWT_TTL_SECONDS,
       issuer: e.JWT_ISSUER ?? null,
       audience: e.JWT_AUDIENCE ?? null,
+      keyId: e.JWT_KEY_ID ?? null,
+      verifyKeys,
     },
     logLevel: e.LOG_LEVEL,
     corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
@@ -239,7 +257,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
+    emf: { intervalMs: e.METRICS_EMF_INTERVAL_MS, namespace: e.METRICS_EMF_NAMESPACE, service: e.METRICS_EMF_SERVICE ?? null },
   };
+}
+
+/**
+ * JWT_VERIFY_KEYS is a JSON object `{ "<kid>": "<HS256 secret or PEM public key>" }`: the keys
+ * a rotation still (or already) accepts besides the current one. Checked here, once.
+ */
+function parseVerifyKeys(raw: string | undefined, algorithm: JwtAlgorithm, keyId: string | null): Config['jwt']['verifyKeys'] {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('JWT_VERIFY_KEYS: not JSON (expected {"<kid>": "<key>"})');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('JWT_VERIFY_KEYS: expected a JSON object {"<kid>": "<key>"}');
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (entries.length > MAX_VERIFY_KEYS) throw new ConfigError(`JWT_VERIFY_KEYS: ${entries.length} keys; at most ${MAX_VERIFY_KEYS} (remove keys whose tokens have expired)`);
+  const kidRe = new RegExp(KID_PATTERN);
+  return entries.map(([kid, key]) => {
+    if (!kidRe.test(kid)) throw new ConfigError(`JWT_VERIFY_KEYS: key id ${JSON.stringify(kid)} must match ${KID_PATTERN}`);
+    if (kid === keyId) throw new ConfigError(`JWT_VERIFY_KEYS: key id "${kid}" is also JWT_KEY_ID (the current key needs no second entry)`);
+    if (typeof key !== 'string') throw new ConfigError(`JWT_VERIFY_KEYS: key "${kid}" is not a string`);
+    if (algorithm === 'HS256') {
+      if (key.length < 16) throw new ConfigError(`JWT_VERIFY_KEYS: key "${kid}" is shorter than 16 characters`);
+    } else {
+      try {
+        crypto.createPublicKey(key);
+      } catch {
+        throw new ConfigError(`JWT_VERIFY_KEYS: key "${kid}" is not a PEM public key (JWT_ALGORITHM=${algorithm})`);
+      }
+    }
+    return { kid, key };
+  });
 }
 
 /** In development a generated secret is kept under the data dir so tokens survive restarts. */

@@ -1,5 +1,7 @@
 // Issues and verifies JWTs exactly as the contract says: only the configured
-// algorithm is accepted, so `alg: none` and HS/RS confusion are refused.
+// algorithm is accepted, so `alg: none` and HS/RS confusion are refused. Several
+// verification keys, chosen by the token's `kid`, let a signing key be rotated
+// while tokens signed with the previous one stay valid until they expire.
 import crypto from 'node:crypto';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import type { Config } from '../../config';
@@ -29,6 +31,20 @@ export function createTokenService(cfg: Config['jwt'], isRevoked?: RevocationChe
   const algorithm = cfg.algorithm as Algorithm;
   const verifyKey = cfg.algorithm === 'HS256' ? cfg.secret! : cfg.publicKey!;
   const signKey = cfg.algorithm === 'HS256' ? cfg.secret : cfg.privateKey;
+  const keysById = new Map(cfg.verifyKeys.map((k) => [k.kid, k.key]));
+  if (cfg.keyId) keysById.set(cfg.keyId, verifyKey);
+  const allKeys = [verifyKey, ...cfg.verifyKeys.map((k) => k.key)];
+  /**
+   * A kid naming a configured key selects that key alone. A token without a kid (issued before
+   * key ids were configured) is tried against every key, the current one first. An unknown kid
+   * is refused once key ids are configured; without JWT_KEY_ID the current key is tried, as
+   * before key ids existed (external issuers put a kid in every token).
+   */
+  const keysFor = (kid: unknown): string[] => {
+    if (kid === undefined) return allKeys;
+    if (typeof kid === 'string' && keysById.has(kid)) return [keysById.get(kid)!];
+    return cfg.keyId ? [] : [verifyKey];
+  };
   const verifyOptions: jwt.VerifyOptions = {
     algorithms: [algorithm],
     ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
@@ -38,12 +54,18 @@ export function createTokenService(cfg: Config['jwt'], isRevoked?: RevocationChe
     canIssue: Boolean(signKey),
     verify(token: unknown): VerifiedToken {
       if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw errors.unauthorized('missing token');
-      let payload: string | jwt.JwtPayload;
-      try {
-        payload = jwt.verify(token, verifyKey, verifyOptions);
-      } catch (err) {
-        const name = (err as Error).name;
-        throw new AppError('UNAUTHORIZED', name === 'TokenExpiredError' ? 'token expired' : name === 'NotBeforeError' ? 'token not yet valid' : 'invalid token');
+      const candidates = keysFor(jwt.decode(token, { complete: true })?.header.kid);
+      if (candidates.length === 0) throw errors.unauthorized('unknown signing key');
+      let payload: string | jwt.JwtPayload | null = null;
+      for (let i = 0; payload === null; i++) {
+        try {
+          payload = jwt.verify(token, candidates[i], verifyOptions);
+        } catch (err) {
+          const { name, message } = err as Error;
+          // Only a signature mismatch is worth trying the next key for; anything else is final.
+          if (message === 'invalid signature' && i + 1 < candidates.length) continue;
+          throw new AppError('UNAUTHORIZED', name === 'TokenExpiredError' ? 'token expired' : name === 'NotBeforeError' ? 'token not yet valid' : 'invalid token');
+        }
       }
       if (typeof payload !== 'object' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
         throw errors.unauthorized('token has no subject');
@@ -64,6 +86,7 @@ export function createTokenService(cfg: Config['jwt'], isRevoked?: RevocationChe
       // A jti lets one session be revoked without the others.
       const token = jwt.sign({ sub: userId, exp, jti: crypto.randomUUID() }, signKey, {
         algorithm,
+        ...(cfg.keyId ? { keyid: cfg.keyId } : {}),
         ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
         ...(cfg.audience ? { audience: cfg.audience } : {}),
       });
