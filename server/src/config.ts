@@ -83,6 +83,11 @@ export interface Config {
   redisKeyPrefix: string;
   /** CloudWatch embedded-metric-format lines on stdout (http/emf-metrics.ts); off when intervalMs is 0. */
   emf: { intervalMs: number; namespace: string; service: string | null };
+  /**
+   * On ECS, start draining when the task is marked to stop (its metadata says DesiredStatus
+   * STOPPED), which is when the ALB starts deregistering it, not at SIGTERM after the delay.
+   */
+  ecs: { drainOnTaskStop: boolean; metadataUri: string | null };
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
   sessionForwarding: boolean;
 }
@@ -154,8 +159,14 @@ const schema = {
     METRICS_EMF_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 3600000, default: 0 },
     METRICS_EMF_NAMESPACE: { type: 'string', pattern: '^[A-Za-z0-9_./#:-]{1,255}$', default: 'Chat' },
     METRICS_EMF_SERVICE: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+    DRAIN_ON_TASK_STOP: { type: 'boolean', default: false },
+    // Set by the ECS agent in every container: the task metadata endpoint.
+    ECS_CONTAINER_METADATA_URI_V4: { type: 'string', pattern: '^https?://' },
   },
 } as const;
+
+/** Every environment variable this file reads (deploy/cdk's tests check the task definitions against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.properties);
 
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
 const validateEnv = ajv.compile(schema);
@@ -257,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
+    ecs: { drainOnTaskStop: e.DRAIN_ON_TASK_STOP, metadataUri: e.ECS_CONTAINER_METADATA_URI_V4 ?? null },
     emf: { intervalMs: e.METRICS_EMF_INTERVAL_MS, namespace: e.METRICS_EMF_NAMESPACE, service: e.METRICS_EMF_SERVICE ?? null },
   };
 }
