@@ -51,8 +51,10 @@ describe('main process on ECS', () => {
     child.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const deadline = Date.now() + 20000;
+      // Start-up under tsx can take a while on a busy machine.
+      const deadline = Date.now() + 60000;
       while (!stdout.includes('listening on') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(stdout).toContain(`listening on http://127.0.0.1:${port}`);
       const socket = await connect(`http://127.0.0.1:${port}`, signToken('ecs-user'));
       const emfLine = async () => {
         const until = Date.now() + 5000;
@@ -79,5 +81,5 @@ describe('main process on ECS', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
+  }, 120_000);
 });
