@@ -117,6 +117,12 @@ async function main(): Promise<void> {
       PRESENCE_HEARTBEAT_MS: '1000',
       PRESENCE_NODE_TTL_MS: '5000',
       QUEUE_PREFIX: `chaos-${dbName}`,
+      // Production fails closed: name the origins, and say /metrics is open on purpose (loopback only).
+      CORS_ORIGINS: 'http://127.0.0.1',
+      METRICS_PUBLIC: 'true',
+      // Every chaos client registers from 127.0.0.1 within seconds.
+      REGISTER_PER_ADDRESS: '100000',
+      REGISTER_GLOBAL: '100000',
     };
     const ports = await Promise.all([0, 1, 2].map(() => freeTcpPort()));
     if (LOG_DIR) fs.mkdirSync(LOG_DIR, { recursive: true });

@@ -9,6 +9,7 @@ import { startBaselineProcess } from './lib/baseline-process';
 import { Progress } from './lib/progress';
 import { RunRecorder, type FinalResult, type RunResult } from './lib/recorder';
 import { ratios, summaryTable, writeFiles } from './lib/report';
+import { startCostSampler } from './lib/server-cost';
 import { isBaselineServer } from './lib/target';
 import { scenarios } from './scenarios';
 
@@ -17,11 +18,16 @@ let stopping = false;
 async function runOnce(opts: Options, urls: string[], server: 'target' | 'baseline', users: 'sign' | 'register'): Promise<RunResult> {
   const rec = new RunRecorder();
   const progress = new Progress(rec, server === 'baseline' ? '[baseline]' : '[ours]');
+  // The real server's database commands and CPU per message (the baseline has no database).
+  const cost = server === 'target' ? startCostSampler(urls) : null;
   try {
     const runId = crypto.randomBytes(3).toString('hex');
-    return await scenarios[opts.scenario]({ opts, urls, server, users, runId, rec, progress, stopped: () => stopping });
+    const result = await scenarios[opts.scenario]({ opts, urls, server, users, runId, rec, progress, stopped: () => stopping });
+    const serverCost = await cost?.stop(rec.measureStart, rec.measureEnd ?? rec.measureStart + result.measuredMs, result.delivered);
+    return serverCost ? { ...result, serverCost } : result;
   } finally {
     progress.stop();
+    await cost?.stop(0, 0, 0).catch(() => null);
   }
 }
 

@@ -37,6 +37,8 @@ export interface RunResult {
   timeline: TimelinePoint[];
   histogram: { of: 'delivery' | 'ack'; boundsMs: Array<number | null>; counts: number[] };
   details: Record<string, unknown>;
+  /** Database commands and CPU per message on the server (real server only; see server-cost.ts). */
+  serverCost?: import('./server-cost').ServerCost;
 }
 
 export interface FinalResult extends RunResult {

@@ -72,6 +72,12 @@ export function summaryTable(r: FinalResult): string {
     );
   }
   rows.push(...detailRows(r));
+  if (r.serverCost) {
+    rows.push(
+      ['server db commands / message', (x) => (x.serverCost ? `${x.serverCost.dbCommandsPerMessage ?? '-'} (${x.serverCost.dbCommands} / ${x.serverCost.messagesStored})` : '-')],
+      ['server CPU ms / delivery', (x) => (x.serverCost ? String(x.serverCost.cpuMsPerDelivered ?? '-') : '-')],
+    );
+  }
   const unit = r.scenario === 'connect' ? 'connections/s' : r.scenario === 'history' ? 'pages/s' : 'deliveries/s';
   rows.push(
     [`throughput (${unit})`, (x) => String(x.throughputPerSec)],

@@ -21,6 +21,8 @@ import { errorMiddleware, notFoundRoute } from './http/error.middleware';
 import { createIo } from './socket/create-io';
 import { createSocketGuards } from './socket/guards';
 import { sessionsRouter } from './http/routers/sessions.router';
+import { buildOpenApi } from './http/openapi';
+import { webClientRouter } from './http/web-client';
 import type { AppServer } from './socket/types';
 import { buildChat, type Chat } from './chat';
 import { createCluster, createPresenceStore } from './cluster';
@@ -63,7 +65,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const mongodbUri = opts.mongodbUri ?? config.mongodbUri;
   if (!mongodbUri) throw new Error('createApp: no MongoDB URI (main.ts starts the embedded database when MONGODB_URI is unset)');
   const metrics = createMetrics({ node: config.nodeId });
-  const db = await connectMongo(mongodbUri, log);
+  const db = await connectMongo(mongodbUri, log, { onCommand: (name) => metrics.dbCommands.inc({ command: name }) });
   const redis = config.redisUrl ? createRedis(config.redisUrl, log, 'commands') : null;
   if (redis) await redisReady(redis).catch(() => log.warn('redis not ready at start; continuing, readiness reports it'));
   let draining = false;
@@ -103,8 +105,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     }),
   );
   api.use(express.json({ limit: '64kb', strict: true }));
+  const openApi = buildOpenApi();
+  api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
   api.use('/api/v1', sessionsRouter(deps.tokens, revocation));
   api.use('/api/v1', chat.router);
+  if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
   api.use(notFoundRoute);
   api.use(errorMiddleware);
 

@@ -8,6 +8,8 @@ import { isFerretDb } from './data/mongo';
 import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
+import { createRoomCounters, type RoomCounters } from './data/room-counters';
+import { createMemoryCounterStore, createRedisCounterStore } from './data/room-counters.store';
 import { createAccess } from './domain/access';
 import { MembershipCache } from './domain/membership-cache';
 import { toMessageDto } from './domain/mappers';
@@ -15,11 +17,13 @@ import { createMessageService } from './domain/messages/message.service';
 import { noDomainEvents, type DomainEvents } from './domain/notifier';
 import { createPresenceService } from './domain/presence/presence.service';
 import type { PresenceStore } from './domain/presence/presence.store';
-import { createLimiter } from './domain/rate-limit';
+import { createAttemptCounter, createLimiter } from './domain/rate-limit';
+import { createLoginThrottle, type LoginThrottle } from './domain/auth/login-throttle';
 import { createRoomService } from './domain/rooms/room.service';
 import type { Services } from './domain/services';
 import { createTypingService } from './domain/typing/typing.service';
-import { createUserService } from './domain/users/user.service';
+import { createUserService, type UserServiceDeps } from './domain/users/user.service';
+import { createUsernamePolicy } from './domain/users/username-policy';
 import { authRouter } from './http/routers/auth.router';
 import { roomsRouter } from './http/routers/rooms.router';
 import { usersRouter } from './http/routers/users.router';
@@ -50,6 +54,8 @@ export interface Chat {
   acceptPeerMessage(m: MessageDto): void;
   /** Membership changes reach the other nodes' caches through this (set by the cluster). */
   membershipCache: MembershipCache;
+  /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
+  counters: RoomCounters;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -59,13 +65,42 @@ export interface ChatOptions {
   presenceStore?: PresenceStore;
 }
 
+/** Login throttle, registration limits and username policy from config.accounts (cluster-wide with Redis). */
+function accountDefences({ config, redis }: Deps): Pick<UserServiceDeps, 'loginThrottle' | 'registerLimits' | 'usernames'> {
+  const { login, register, reservedUsernames } = config.accounts;
+  const prefix = config.redisKeyPrefix;
+  const loginThrottle: LoginThrottle = createLoginThrottle(
+    {
+      accounts: createAttemptCounter(redis, { keyPrefix: `${prefix}login:account`, points: login.accountMaxFailures, windowMs: login.windowMs }),
+      addresses: createAttemptCounter(redis, { keyPrefix: `${prefix}login:address`, points: login.addressMaxFailures, windowMs: login.windowMs }),
+      delays: createAttemptCounter(redis, { keyPrefix: `${prefix}login:delay`, points: 1, windowMs: login.delayMaxMs }),
+    },
+    login,
+  );
+  return {
+    loginThrottle,
+    registerLimits: {
+      perAddress: createLimiter(redis, { keyPrefix: `${prefix}register:address`, points: register.perAddress, windowMs: register.addressWindowMs, scope: 'address' }),
+      global: createLimiter(redis, { keyPrefix: `${prefix}register:global`, points: register.global, windowMs: register.globalWindowMs, scope: 'global' }),
+    },
+    usernames: createUsernamePolicy(reservedUsernames),
+  };
+}
+
 export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Chat> {
   const models = defineModels(deps.db);
   await ensureIndexes(models);
   const ferret = await isFerretDb(deps.db);
   const repos = createRepositories(models);
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
-  const access = createAccess(repos, new MembershipCache());
+  const counters = createRoomCounters({
+    store: deps.redis ? createRedisCounterStore({ redis: deps.redis, keyPrefix: deps.config.redisKeyPrefix }) : createMemoryCounterStore(),
+    repos,
+    docLock,
+    log: deps.log.child({ component: 'counters' }),
+    ...deps.config.counters,
+  });
+  const access = createAccess(repos, new MembershipCache({ ttlMs: 30_000 }), counters);
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
@@ -73,7 +108,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
 
   const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
-    users: createUserService(repos, deps.tokens),
+    users: createUserService({ repos, tokens: deps.tokens, events, ...accountDefences(deps) }),
     presence,
     rooms: createRoomService({
       repos,
@@ -147,7 +182,9 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       fanout?.accept(m);
     },
     membershipCache: access.cache,
+    counters,
     async close() {
+      await counters.close();
       fanout?.close();
       presence.close();
       services.typing.close();

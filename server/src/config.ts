@@ -34,6 +34,8 @@ export interface Config {
   corsOrigins: string[] | '*';
   shutdownGraceMs: number;
   metricsToken: string | null;
+  /** METRICS_PUBLIC=true: the operator chose to serve /metrics without a token in production. */
+  metricsPublic: boolean;
   dataDir: string;
   devdb: { port: number; dir: string; backend: 'sqlite' | 'postgresql'; postgresqlUrl: string | null };
   limits: {
@@ -46,6 +48,8 @@ export interface Config {
   };
   presence: { offlineGraceMs: number; heartbeatMs: number; nodeTtlMs: number };
   typing: { autoStopMs: number; throttleMs: number };
+  /** Room lastSeq and senders' read marks: exact in memory/Redis, checkpointed to the database. */
+  counters: { flushIntervalMs: number; flushBatch: number };
   cluster: {
     /** classic PUBLISH/SUBSCRIBE adapter, or Redis 7 sharded pub/sub (SPUBLISH). */
     adapter: 'classic' | 'sharded';
@@ -79,6 +83,8 @@ export interface Config {
     /** Proxies in front of the node whose X-Forwarded-For entry is trusted (0: the peer address). */
     trustProxyHops: number;
   };
+  /** Account defences: login throttling, registration limits, username policy (docs/reliability.md). */
+  accounts: AccountsConfig;
   /** Prefix of this deployment's presence keys and adapter channels (deployments or tests sharing one Redis). */
   redisKeyPrefix: string;
   /** CloudWatch embedded-metric-format lines on stdout (http/emf-metrics.ts); off when intervalMs is 0. */
@@ -90,7 +96,37 @@ export interface Config {
   ecs: { drainOnTaskStop: boolean; metadataUri: string | null };
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
   sessionForwarding: boolean;
+  /** The browser client (client/web) served at `/`: on by default in development. */
+  webClient: { enabled: boolean; dir: string };
 }
+
+export interface AccountsConfig {
+  login: {
+    /** Failed logins of one account in a window answered at once; each further one waits longer. */
+    freeFailures: number;
+    /** Failed logins of one account in a window before it is blocked for blockMs. */
+    accountMaxFailures: number;
+    /** Failed logins from one client address in a window before it is blocked for blockMs. */
+    addressMaxFailures: number;
+    windowMs: number;
+    /** First wait after the free failures; doubles with each failure, up to delayMaxMs. */
+    delayBaseMs: number;
+    delayMaxMs: number;
+    blockMs: number;
+  };
+  register: { perAddress: number; addressWindowMs: number; global: number; globalWindowMs: number };
+  /** Names refused at registration, with their look-alikes (domain/users/username-policy.ts). */
+  reservedUsernames: string[];
+}
+
+/** Which process reads the config: the production checks apply to what that process serves. */
+export type ConfigRole = 'api' | 'workers' | 'cli';
+
+export const DEFAULT_RESERVED_USERNAMES = [
+  'admin', 'administrator', 'root', 'system', 'sysadmin', 'superuser', 'moderator', 'mod', 'staff', 'support', 'helpdesk',
+  'help', 'security', 'official', 'operator', 'owner', 'billing', 'abuse', 'postmaster', 'hostmaster', 'webmaster', 'noreply',
+  'info', 'api', 'www', 'null', 'undefined', 'anonymous', 'everyone', 'here', 'channel', 'server', 'bot',
+];
 
 export class ConfigError extends Error {}
 
@@ -136,6 +172,8 @@ const schema = {
     PRESENCE_NODE_TTL_MS: { type: 'integer', minimum: 500, maximum: 120000, default: 15000 },
     TYPING_AUTO_STOP_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
     TYPING_THROTTLE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
+    COUNTERS_FLUSH_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 1000 },
+    COUNTERS_FLUSH_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 200 },
     REDIS_ADAPTER: { enum: ['classic', 'sharded'], default: 'classic' },
     NOTIFY_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
     NOTIFY_WEBHOOK_SECRET: { type: 'string', minLength: 16 },
@@ -162,6 +200,22 @@ const schema = {
     DRAIN_ON_TASK_STOP: { type: 'boolean', default: false },
     // Set by the ECS agent in every container: the task metadata endpoint.
     ECS_CONTAINER_METADATA_URI_V4: { type: 'string', pattern: '^https?://' },
+    WEB_CLIENT: { type: 'boolean' },
+    WEB_CLIENT_DIR: { type: 'string', minLength: 1, default: 'client/web/dist' },
+    METRICS_PUBLIC: { type: 'boolean', default: false },
+    LOGIN_FREE_FAILURES: { type: 'integer', minimum: 0, maximum: 1000, default: 3 },
+    LOGIN_ACCOUNT_MAX_FAILURES: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    LOGIN_ADDRESS_MAX_FAILURES: { type: 'integer', minimum: 1, maximum: 1000000, default: 30 },
+    LOGIN_FAILURE_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 3600000 },
+    // Waits and blocks are whole seconds in Redis: at least one second.
+    LOGIN_DELAY_BASE_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 1000 },
+    LOGIN_DELAY_MAX_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 30000 },
+    LOGIN_BLOCK_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 900000 },
+    REGISTER_PER_ADDRESS: { type: 'integer', minimum: 1, maximum: 1000000, default: 10 },
+    REGISTER_ADDRESS_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 3600000 },
+    REGISTER_GLOBAL: { type: 'integer', minimum: 1, maximum: 10000000, default: 300 },
+    REGISTER_GLOBAL_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 60000 },
+    USERNAME_RESERVED: { type: 'string', pattern: '^[A-Za-z0-9_.,\\s-]*$' },
   },
 } as const;
 
@@ -171,8 +225,11 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.properties
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
 const validateEnv = ajv.compile(schema);
 
-/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads and validates the environment; throws ConfigError naming the first bad variable.
+ * `role` says what the process serves: the API (CORS and /metrics), the workers (/metrics) or a CLI.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRole = 'api'): Config {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];
@@ -205,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (nodeEnv === 'production' && !e.MONGODB_URI) throw new ConfigError('MONGODB_URI: required when NODE_ENV=production');
   const cors = String(e.CORS_ORIGINS).trim();
+  if (nodeEnv === 'production') failClosedInProduction(role, cors, e);
   return {
     nodeEnv,
     nodeId: e.NODE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
@@ -227,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
+    metricsPublic: e.METRICS_PUBLIC,
     dataDir,
     devdb: {
       port: e.DEVDB_PORT,
@@ -244,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     presence: { offlineGraceMs: e.PRESENCE_GRACE_MS, heartbeatMs: e.PRESENCE_HEARTBEAT_MS, nodeTtlMs: e.PRESENCE_NODE_TTL_MS },
     typing: { autoStopMs: e.TYPING_AUTO_STOP_MS, throttleMs: e.TYPING_THROTTLE_MS },
+    counters: { flushIntervalMs: e.COUNTERS_FLUSH_INTERVAL_MS, flushBatch: e.COUNTERS_FLUSH_BATCH },
     cluster: { adapter: e.REDIS_ADAPTER },
     workers: {
       notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL ?? null,
@@ -266,10 +326,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectionLeaseMs: e.CONNECTION_LEASE_MS,
       trustProxyHops: e.TRUST_PROXY_HOPS,
     },
+    accounts: {
+      login: {
+        freeFailures: e.LOGIN_FREE_FAILURES,
+        accountMaxFailures: e.LOGIN_ACCOUNT_MAX_FAILURES,
+        addressMaxFailures: e.LOGIN_ADDRESS_MAX_FAILURES,
+        windowMs: e.LOGIN_FAILURE_WINDOW_MS,
+        delayBaseMs: e.LOGIN_DELAY_BASE_MS,
+        delayMaxMs: Math.max(e.LOGIN_DELAY_BASE_MS, e.LOGIN_DELAY_MAX_MS),
+        blockMs: e.LOGIN_BLOCK_MS,
+      },
+      register: {
+        perAddress: e.REGISTER_PER_ADDRESS,
+        addressWindowMs: e.REGISTER_ADDRESS_WINDOW_MS,
+        global: e.REGISTER_GLOBAL,
+        globalWindowMs: e.REGISTER_GLOBAL_WINDOW_MS,
+      },
+      reservedUsernames:
+        e.USERNAME_RESERVED === undefined
+          ? DEFAULT_RESERVED_USERNAMES
+          : String(e.USERNAME_RESERVED).split(',').map((s) => s.trim()).filter(Boolean),
+    },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
     ecs: { drainOnTaskStop: e.DRAIN_ON_TASK_STOP, metadataUri: e.ECS_CONTAINER_METADATA_URI_V4 ?? null },
     emf: { intervalMs: e.METRICS_EMF_INTERVAL_MS, namespace: e.METRICS_EMF_NAMESPACE, service: e.METRICS_EMF_SERVICE ?? null },
+    webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
   };
 }
 
@@ -304,6 +386,19 @@ function parseVerifyKeys(raw: string | undefined, algorithm: JwtAlgorithm, keyId
     }
     return { kid, key };
   });
+}
+
+/**
+ * Production fails closed: an API that answers any Origin, or metrics open to anyone, must be
+ * asked for explicitly rather than be what an unset variable gives.
+ */
+function failClosedInProduction(role: ConfigRole, cors: string, e: Record<string, any>): void {
+  if (role === 'api' && (cors === '*' || cors.split(',').some((o) => o.trim() === '*'))) {
+    throw new ConfigError('CORS_ORIGINS: must list the allowed origins when NODE_ENV=production (got "*"); e.g. CORS_ORIGINS=https://app.example.com');
+  }
+  if (role !== 'cli' && !e.METRICS_TOKEN && !e.METRICS_PUBLIC) {
+    throw new ConfigError('METRICS_TOKEN: required when NODE_ENV=production (or METRICS_PUBLIC=true to serve /metrics without a token)');
+  }
 }
 
 /** In development a generated secret is kept under the data dir so tokens survive restarts. */

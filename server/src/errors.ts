@@ -49,7 +49,8 @@ export const errors = {
   forbidden: (message = 'not allowed') => new AppError('FORBIDDEN', message),
   notFound: (what: string) => new AppError('NOT_FOUND', `${what} not found`),
   conflict: (message: string) => new AppError('CONFLICT', message),
-  rateLimited: (retryAfterMs: number) => new AppError('RATE_LIMITED', 'too many requests', { retryAfterMs }),
+  /** `limit` names which limit refused, when a route has several (login: account or address). */
+  rateLimited: (retryAfterMs: number, limit?: string) => new AppError('RATE_LIMITED', 'too many requests', limit ? { retryAfterMs, limit } : { retryAfterMs }),
   unavailable: (message = 'a dependency is unavailable; nothing was stored') => new AppError('UNAVAILABLE', message),
 };
 

@@ -1,6 +1,6 @@
 // What every process entry (server, workers) does the same way: read config or exit
 // with one line, stop gracefully on SIGTERM/SIGINT with a force-quit timer, report a fatal start.
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config, type ConfigRole } from './config';
 import type { Logger } from './logger';
 
 /** Prints a one-line reason on stderr and exits 1. */
@@ -10,9 +10,9 @@ export function fail(message: string): never {
 }
 
 /** The validated config, or exit 1 with the line naming the bad variable. */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(role: ConfigRole = 'api'): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, role);
   } catch (err) {
     if (err instanceof ConfigError) fail(`Invalid configuration: ${err.message}`);
     throw err;

@@ -26,6 +26,18 @@ export function freshMongoUri(prefix = 't'): { uri: string; dbName: string } {
   return { uri: base.toString(), dbName };
 }
 
+/**
+ * Account limits far above what any suite does from 127.0.0.1 (the suites register and log
+ * in many users quickly); the account-defence tests set tight ones.
+ */
+export const GENEROUS_ACCOUNT_LIMITS: Record<string, string> = {
+  LOGIN_FREE_FAILURES: '1000',
+  LOGIN_ACCOUNT_MAX_FAILURES: '100000',
+  LOGIN_ADDRESS_MAX_FAILURES: '1000000',
+  REGISTER_PER_ADDRESS: '1000000',
+  REGISTER_GLOBAL: '10000000',
+};
+
 /** The environment a test app runs with; overrides win. */
 export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return {
@@ -36,6 +48,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_GRACE_MS: '500',
     DATA_DIR: '.data/test',
+    ...GENEROUS_ACCOUNT_LIMITS,
     ...overrides,
   };
 }

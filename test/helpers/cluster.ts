@@ -7,7 +7,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { inject } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { freshMongoUri, TEST_JWT_SECRET } from './app';
+import { freshMongoUri, GENEROUS_ACCOUNT_LIMITS, TEST_JWT_SECRET } from './app';
 import type { Message } from './chat';
 import { freePort } from './ports';
 
@@ -118,6 +118,7 @@ export const CLUSTER_ENV: Record<string, string> = {
   PRESENCE_HEARTBEAT_MS: '300',
   PRESENCE_NODE_TTL_MS: '1500',
   SHUTDOWN_GRACE_MS: '1500',
+  ...GENEROUS_ACCOUNT_LIMITS,
 };
 
 export class TestCluster {

@@ -160,6 +160,8 @@ describe('authorization matrix', () => {
   /** Everything stored about the room: a refusal must leave all of it as it was. */
   async function snapshot(roomId: string) {
     const db = t.app.deps.db;
+    // Checkpoints of earlier accepted sends land now, not between two snapshots.
+    await t.app.chat.counters.settle();
     const sorted = async (name: string, filter: Record<string, unknown>) =>
       (await db.collection(name).find(filter).toArray()).sort((a, b) => String(a._id).localeCompare(String(b._id)));
     return {

@@ -186,7 +186,10 @@ describe('chat: messages', () => {
       const other = await createRoom(a.socket, { type: 'public' });
       await ok(b.socket, 'room:join', { roomId: other.id });
       const clientMsgId = cmid();
+      const delivered = waitFor<Message>(b.socket, 'message:new', (m) => m.clientMsgId === clientMsgId);
       const first = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'here' });
+      // The first send's own broadcast may reach b after a's ack: only later events count.
+      await delivered;
       const quiet = noEvent(b.socket, 'message:new', 300);
       await refused(a.socket, 'message:send', { roomId: other.id, clientMsgId, text: 'there' }, 'CONFLICT');
       expect(await quiet).toBe(true);

@@ -6,7 +6,7 @@ import { exitOnSignals, fail, loadConfigOrExit, runMain } from '../../server/src
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit('workers');
   if (!config.redisUrl) {
     fail('REDIS_URL not set: the workers need Redis for their queues. Without REDIS_URL the server runs notifications, webhooks and retention in-process; there is nothing to start.');
   }

@@ -1,7 +1,7 @@
 // The whole production shape of the chat backend on AWS: VPC, ALB, ECS Fargate services for
 // the API and the workers (one image), ElastiCache Redis, secrets, logs, autoscaling, alarms.
 // Synthesised offline (npm run cdk:synth); deployed with `cdk deploy` (docs/operations.md).
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -16,10 +16,11 @@ export interface ChatStackProps extends StackProps {
   imageRepositoryName?: string;
   imageTag?: string;
   certificateArn?: string;
+  /** CORS_ORIGINS: the web app's origins, comma-separated ("*" is refused in production). */
+  corsOrigins?: string;
   /** Secrets Manager name of the Atlas connection string (created by hand, see the runbook). */
   mongodbUriSecretName?: string;
   redisNodeType?: string;
-  corsOrigins?: string;
   notifyWebhookUrl?: string;
   eventsWebhookUrl?: string;
 }
@@ -56,10 +57,12 @@ export class ChatStack extends Stack {
       imageRepositoryName: props.imageRepositoryName ?? 'chat',
       imageTag: props.imageTag ?? 'latest',
       certificateArn: props.certificateArn,
-      corsOrigins: props.corsOrigins ?? '*',
+      // Production refuses "*" (config.ts fails closed); a placeholder keeps offline synthesis working.
+      corsOrigins: props.corsOrigins ?? 'https://<YOUR_APP_ORIGIN>',
       notifyWebhookUrl: props.notifyWebhookUrl,
       eventsWebhookUrl: props.eventsWebhookUrl,
     });
+    if (!props.corsOrigins) Annotations.of(this).addWarning('corsOrigins not set: CORS_ORIGINS is a placeholder; deploy with -c corsOrigins=https://your.app');
     scaleApi(this.services.api);
     scaleWorkers(this.services.workers);
     this.alarms = new ChatAlarms(this, 'Alarms', {
@@ -90,6 +93,7 @@ export const REFERENCE_STACK_PROPS: ChatStackProps = {
   env: { region: 'eu-west-1' },
   certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/reference',
   imageTag: '<TAG>',
+  corsOrigins: 'https://<YOUR_APP_ORIGIN>',
 };
 
 /** Stack settings from `cdk synth -c key=value` (or cdk.json's context). */

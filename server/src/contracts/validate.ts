@@ -10,7 +10,8 @@ export interface ValidationProblem {
   message: string;
 }
 
-export type Validator<T> = (input: unknown) => T;
+/** Returns the typed payload or throws VALIDATION_FAILED; `schema` feeds the OpenAPI document. */
+export type Validator<T> = ((input: unknown) => T) & { readonly schema: Record<string, unknown> };
 
 function problems(errs: ErrorObject[] | null | undefined): ValidationProblem[] {
   return (errs ?? []).slice(0, 20).map((e) => ({
@@ -25,8 +26,9 @@ function problems(errs: ErrorObject[] | null | undefined): ValidationProblem[] {
 /** Compiles a schema once; the returned function returns the typed payload or throws VALIDATION_FAILED. */
 export function compile<T>(schema: JSONSchemaType<T> | Record<string, unknown>): Validator<T> {
   const check = ajv.compile<T>(schema as JSONSchemaType<T>);
-  return (input: unknown): T => {
+  const validate = (input: unknown): T => {
     if (check(input)) return input;
     throw errors.validation(problems(check.errors));
   };
+  return Object.assign(validate, { schema: schema as Record<string, unknown> });
 }

@@ -2,14 +2,24 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger';
 
+export interface MongoOptions {
+  /** Called for every command the driver sends (command monitoring): counts the database budget. */
+  onCommand?(name: string): void;
+}
+
 /** Opens a connection; commands fail fast instead of buffering while the database is down. */
-export async function connectMongo(uri: string, log: Logger): Promise<Connection> {
+export async function connectMongo(uri: string, log: Logger, opts: MongoOptions = {}): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: 5000,
     bufferCommands: false,
     autoIndex: false,
     maxPoolSize: 50,
+    monitorCommands: opts.onCommand !== undefined,
   });
+  if (opts.onCommand) {
+    const onCommand = opts.onCommand;
+    conn.getClient().on('commandStarted', (e: { commandName: string }) => onCommand(e.commandName));
+  }
   conn.on('disconnected', () => log.warn('mongodb disconnected'));
   conn.on('reconnected', () => log.info('mongodb reconnected'));
   await conn.asPromise();

@@ -15,6 +15,8 @@ export interface LimiterOptions {
   keyPrefix: string;
   points: number;
   windowMs: number;
+  /** Named in the refusal's details.limit (routes with several limits). */
+  scope?: string;
 }
 
 // The library's default Redis script sets the window with EX (whole seconds); this one
@@ -46,12 +48,82 @@ export function createLimiter(redis: Redis | null, opts: LimiterOptions): Limite
       try {
         await limiter.consume(key);
       } catch (res) {
-        if (res instanceof RateLimiterRes) throw errors.rateLimited(Math.max(1, res.msBeforeNext));
+        if (res instanceof RateLimiterRes) throw errors.rateLimited(Math.max(1, res.msBeforeNext), opts.scope);
         throw errors.unavailable('rate limiter unavailable; nothing was stored');
       }
     },
     async refund(key: string) {
       await limiter.reward(key, 1).catch(() => undefined);
+    },
+  };
+}
+
+/** How often a key was counted in its window, and when that count (or a block) ends. */
+export interface Count {
+  count: number;
+  msLeft: number;
+  /** Over the limit: counted past it, or blocked. */
+  over: boolean;
+}
+
+/**
+ * Counts attempts per key for policies richer than "n per window" (login throttling):
+ * the caller reads the count and decides to wait, block or forget.
+ */
+export interface AttemptCounter {
+  /** Counts one attempt (never refuses: the count says whether it is over). */
+  hit(key: string): Promise<Count>;
+  /** The count without counting. */
+  peek(key: string): Promise<Count>;
+  /** Holds the key over its limit for ms (whole seconds: Redis expiries are set in seconds). */
+  block(key: string, ms: number): Promise<void>;
+  /** Gives back one attempt. */
+  refund(key: string): Promise<void>;
+  /** Forgets the key. */
+  reset(key: string): Promise<void>;
+}
+
+/**
+ * Redis-backed when a client is given (the count holds across nodes). While Redis does not
+ * answer, each node counts in memory (the library's insurance limiter): a defence that
+ * keeps working per node rather than refusing every login.
+ */
+export function createAttemptCounter(redis: Redis | null, opts: LimiterOptions): AttemptCounter {
+  const duration = opts.windowMs / 1000;
+  const memory = new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration });
+  const limiter: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `rl:${opts.keyPrefix}`,
+        points: opts.points,
+        duration,
+        useRedisPackage: false,
+        customIncrTtlLuaScript: INCR_PTTL_LUA,
+        insuranceLimiter: memory,
+      })
+    : memory;
+  const toCount = (res: RateLimiterRes | null): Count =>
+    res ? { count: res.consumedPoints, msLeft: Math.max(0, res.msBeforeNext), over: res.consumedPoints > opts.points } : { count: 0, msLeft: 0, over: false };
+  return {
+    async hit(key) {
+      try {
+        return toCount(await limiter.consume(key));
+      } catch (res) {
+        if (res instanceof RateLimiterRes) return toCount(res);
+        throw errors.unavailable('rate limiter unavailable; nothing was stored');
+      }
+    },
+    async peek(key) {
+      return toCount(await limiter.get(key));
+    },
+    async block(key, ms) {
+      await limiter.block(key, Math.max(1, Math.ceil(ms / 1000)));
+    },
+    async refund(key) {
+      await limiter.reward(key, 1).catch(() => undefined);
+    },
+    async reset(key) {
+      await limiter.delete(key).catch(() => undefined);
     },
   };
 }

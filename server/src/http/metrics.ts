@@ -9,6 +9,8 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   messagesStored: Counter;
   broadcasts: Counter<'event'>;
+  /** Database commands sent, by command name: the send path's database budget. */
+  dbCommands: Counter<'command'>;
 }
 
 /** Creates the registry with default process metrics plus the socket/event metrics. */
@@ -40,5 +42,6 @@ export function createMetrics(labels: Record<string, string> = {}): Metrics {
     }),
     messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Messages durably stored by this node', registers: [registry] }),
     broadcasts: new Counter({ name: 'chat_broadcasts_total', help: 'Server-to-client broadcasts emitted by this node', labelNames: ['event'], registers: [registry] }),
+    dbCommands: new Counter({ name: 'chat_db_commands_total', help: 'MongoDB commands sent by this node, by command', labelNames: ['command'], registers: [registry] }),
   };
 }

@@ -67,6 +67,9 @@ function domainEvents(enabled: { notifications: boolean; events: boolean }, enqu
     },
     memberJoined: membership('room.member_joined'),
     memberLeft: membership('room.member_left'),
+    async authSuspicious(data) {
+      if (enabled.events) await enqueue({ id: freshEventId(), type: 'auth.suspicious', createdAt: now(), data });
+    },
   };
 }
 

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../config';
 import type { MessageDto } from '../contracts/dto';
+import type { AuthSuspiciousData } from '../domain/notifier';
 
 export const QUEUES = {
   /** Written by the send/edit/join/leave paths: one job per domain event. */
@@ -19,8 +20,10 @@ export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
 /** The envelope delivered to EVENTS_WEBHOOK_URL, built once by the producer so retries send the same body. */
 export type DomainEvent =
   | { id: string; type: 'message.created' | 'message.updated'; createdAt: string; data: { message: MessageDto } }
-  | { id: string; type: 'room.member_joined' | 'room.member_left'; createdAt: string; data: { roomId: string; userId: string } };
+  | { id: string; type: 'room.member_joined' | 'room.member_left'; createdAt: string; data: { roomId: string; userId: string } }
+  | { id: string; type: 'auth.suspicious'; createdAt: string; data: AuthSuspiciousData };
 export type DomainEventType = DomainEvent['type'];
+
 
 export type NotificationReason = 'offline' | 'mention';
 

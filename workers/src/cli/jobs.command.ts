@@ -60,7 +60,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<
 
   let config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, 'cli');
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(`Invalid configuration: ${err.message}`);
     throw err;

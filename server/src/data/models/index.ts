@@ -21,11 +21,13 @@ export interface RoomDoc {
   name: string;
   createdBy: string;
   createdAt: Date;
-  /** Highest stored seq (a hint that may briefly lag; see messages.repository). */
+  /** Highest stored seq as of the last checkpoint (exact values: data/room-counters.ts). */
   lastSeq: number;
   memberCount: number;
-  /** Sort key of room:list: creation, then every new message. */
+  /** Sort key of room:list: creation, then every new message (checkpointed like lastSeq). */
   lastActivityAt: Date;
+  /** userId -> highest seq that user sent, as of the last checkpoint: the read mark sending makes. */
+  senderMarks?: Record<string, number>;
   retentionDays: number | null;
 }
 
@@ -91,6 +93,7 @@ const roomSchema = new Schema<RoomDoc>(
     memberCount: { type: Number, required: true, default: 0 },
     lastActivityAt: { type: Date, required: true },
     retentionDays: { type: Number, default: null },
+    senderMarks: { type: Schema.Types.Mixed, default: undefined },
   },
   { versionKey: false, collection: 'rooms' },
 );

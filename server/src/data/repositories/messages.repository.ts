@@ -7,12 +7,15 @@
 // the unique `idemKey` (a hash of sender and clientMsgId): a duplicate-key error means
 // either "seq taken" (the slot holds another message: try the next) or "already sent".
 //
+// Inserts go through a group commit (insert-batcher.ts).
+//
 // History pages are one range query on (roomId, seq), served by that index on MongoDB.
 // FerretDB 1.24 uses no index for reads (its SQLite handler's _id index is declared on a
 // different JSON expression than the one it filters with, so even _id lookups scan), so
 // there every page costs a scan: one query is the cheapest form it can take.
 import type { MessageDoc, Models } from '../models';
-import { isDuplicateKey, messageDocId } from '../ids';
+import { messageDocId } from '../ids';
+import { createInsertBatcher } from '../insert-batcher';
 
 export interface HistoryQuery {
   beforeSeq?: number;
@@ -23,6 +26,9 @@ export interface HistoryQuery {
 const MAX_SEQ_ATTEMPTS = 50;
 
 export function messagesRepository({ Message }: Models) {
+  // Sends of many rooms share one insertMany (group commit); one room's sends are serialised
+  // by the service, so a batch never holds two seqs of one room and no seq is skipped.
+  const inserts = createInsertBatcher<MessageDoc>(Message.collection as never);
   const byId = (id: string) => Message.findById(id).lean<MessageDoc>().exec();
 
   const maxSeq = async (roomId: string): Promise<number> => {
@@ -43,6 +49,8 @@ export function messagesRepository({ Message }: Models) {
   return {
     maxSeq,
     findById: byId,
+    /** Insert commands sent and messages they carried (group-commit efficiency). */
+    insertStats: inserts.stats,
 
     /** Stores the message at the next free seq; `created: false` returns the message already sent. */
     async insertNext(
@@ -53,23 +61,19 @@ export function messagesRepository({ Message }: Models) {
       let seq = hintSeq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
         const message: MessageDoc = { ...doc, _id: messageDocId(doc.roomId, seq), seq };
-        try {
-          await Message.create(message);
-          return { message, created: true };
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-          const holder = await byId(message._id);
-          if (holder?.idemKey === doc.idemKey) return { message: holder, created: false };
-          if (!holder) {
-            // The seq is free, so the duplicate is the idempotency key: already sent.
-            const sent = await Message.findOne({ idemKey: doc.idemKey }).lean<MessageDoc>().exec();
-            if (sent) return { message: sent, created: false };
-            continue; // the holder was deleted meanwhile (retention): try the same seq again
-          }
-          // Seq taken by another message (another node stored it): ask the room's lastSeq
-          // (cheap), and only when that lags too, the real maximum (a scan on FerretDB).
-          seq = attempt < 3 ? Math.max(seq, await freshHint()) + 1 : (await maxSeq(doc.roomId)) + 1;
+        if ((await inserts.insert({ ...message })) === 'inserted') return { message, created: true };
+        // A duplicate key: either the seq is taken, or this sender's clientMsgId was stored already.
+        const holder = await byId(message._id);
+        if (holder?.idemKey === doc.idemKey) return { message: holder, created: false };
+        if (!holder) {
+          // The seq is free, so the duplicate is the idempotency key: already sent.
+          const sent = await Message.findOne({ idemKey: doc.idemKey }).lean<MessageDoc>().exec();
+          if (sent) return { message: sent, created: false };
+          continue; // the holder was deleted meanwhile (retention): try the same seq again
         }
+        // Seq taken by another message (another node stored it): ask the exact lastSeq
+        // (cheap), and only when that keeps lagging, the real maximum (a scan on FerretDB).
+        seq = attempt < 10 ? Math.max(seq, await freshHint()) + 1 : (await maxSeq(doc.roomId)) + 1;
       }
       throw new Error(`seq allocation did not converge for room ${doc.roomId}`);
     },

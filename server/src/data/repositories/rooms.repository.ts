@@ -2,11 +2,6 @@
 import type { Models, RoomDoc } from '../models';
 import { isDuplicateKey } from '../ids';
 
-export interface ActivityCursor {
-  at: Date;
-  id: string;
-}
-
 export function roomsRepository({ Room, Membership }: Models) {
   return {
     /** Inserts; resolves false if a room with that _id exists (direct rooms). */
@@ -20,14 +15,19 @@ export function roomsRepository({ Room, Membership }: Models) {
       }
     },
     findById: (id: string) => Room.findById(id).lean<RoomDoc>().exec(),
+    byIds: (ids: string[]) => Room.find({ _id: { $in: ids } }).lean<RoomDoc[]>().exec(),
     remove: (id: string) => Room.deleteOne({ _id: id }).exec(),
 
     /**
-     * Moves lastSeq (and the activity time) forward only: $max never moves back on a
-     * MongoDB server, and the filter is the _id alone, which FerretDB looks up by key.
+     * Writes a counters checkpoint: lastSeq, the activity time and the senders' read marks
+     * move forward only ($max never moves back), in one update whose filter is the _id
+     * alone, which FerretDB looks up by key.
      */
-    advanceLastSeq: (roomId: string, seq: number, at: Date) =>
-      Room.updateOne({ _id: roomId }, { $max: { lastSeq: seq, lastActivityAt: at } }).exec(),
+    checkpoint: (roomId: string, lastSeq: number, at: Date, senderMarks: Map<string, number>) => {
+      const max: Record<string, number | Date> = { lastSeq, lastActivityAt: at };
+      for (const [userId, seq] of senderMarks) max[`senderMarks.${userId}`] = seq;
+      return Room.updateOne({ _id: roomId }, { $max: max }).exec();
+    },
 
     /** Recounts instead of $inc so that concurrent joins cannot leave a drifted count. */
     async recountMembers(roomId: string): Promise<number> {
@@ -36,14 +36,6 @@ export function roomsRepository({ Room, Membership }: Models) {
       return n;
     },
 
-    /** One page of the given rooms, most recent activity first, keyset on (lastActivityAt, _id). */
-    pageByActivity(roomIds: string[], after: ActivityCursor | null, limit: number) {
-      const filter: Record<string, unknown> = { _id: { $in: roomIds } };
-      if (after) {
-        filter.$or = [{ lastActivityAt: { $lt: after.at } }, { lastActivityAt: after.at, _id: { $lt: after.id } }];
-      }
-      return Room.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit).lean<RoomDoc[]>().exec();
-    },
     setRetention: (roomId: string, days: number | null) => Room.updateOne({ _id: roomId }, { $set: { retentionDays: days } }).exec(),
     withRetention: () => Room.find({ retentionDays: { $gt: 0 } }, { _id: 1, retentionDays: 1 }).lean<Pick<RoomDoc, '_id' | 'retentionDays'>[]>().exec(),
   };

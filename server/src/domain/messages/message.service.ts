@@ -12,6 +12,7 @@ import type { DomainEvents, Notifier } from '../notifier';
 import { DEFAULT_LIMIT } from '../pagination';
 import type { Limiter } from '../rate-limit';
 import type { DocLock } from '../../data/doc-lock';
+import { lockKeys } from '../../data/lock-keys';
 import { KeyedLock } from './room-lock';
 
 export interface MessageServiceDeps {
@@ -39,10 +40,10 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
   const senderLock = new KeyedLock();
-  // Updates of one message, one read position or one room's lastSeq go through docLock:
-  // FerretDB's updates are read-modify-write, so concurrent ones could lose each other.
-  const readKey = (roomId: string, userId: string) => `membership:${roomId}:${userId}`;
-  // The last seq this node stored per room: saves re-reading the room before each insert
+  // Updates of one message or one read position go through docLock: FerretDB's updates are
+  // read-modify-write, so concurrent ones could lose each other.
+  const counters = access.counters;
+  // The last seq this node stored per room: saves asking the counters before each insert
   // (a stale hint only costs a duplicate-key retry). Bounded: oldest rooms are forgotten.
   const lastSeqHint = new Map<string, number>();
   const rememberSeq = (roomId: string, seq: number) => {
@@ -76,8 +77,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
       }
       const { message, created } = await lock.run(roomId, async () => {
-        // This node's own last seq, else the room's: a stale hint only costs a retry.
-        const hint = lastSeqHint.get(roomId) ?? (await access.room(roomId)).lastSeq;
+        // This node's own last seq, else the exact one: a stale hint only costs a retry.
+        const hint = lastSeqHint.get(roomId) ?? (await counters.lastSeq(roomId));
         const result = await repos.messages.insertNext(
           {
             roomId,
@@ -92,11 +93,14 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
             reactions: {},
           },
           hint,
-          async () => (await access.room(roomId)).lastSeq,
+          () => counters.lastSeq(roomId),
         );
         if (result.created) {
           rememberSeq(roomId, result.message.seq);
-          await docLock.run(`room:${roomId}`, () => repos.rooms.advanceLastSeq(roomId, result.message.seq, result.message.createdAt));
+          // The room's lastSeq and the sender's read mark (sending marks the room read up to
+          // one's own message) are exact in the counters at once, and checkpointed to the
+          // database later: not a database write per message.
+          await counters.recordSent(roomId, result.message.seq, result.message.createdAt, userId);
           // Announced inside the lock: this node emits a room's messages in seq order.
           notifier.messageNew(toMessageDto(result.message));
         }
@@ -110,13 +114,13 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         // Re-announced (a node that died before broadcasting is covered by the sender's retry;
         // receivers drop a seq they already delivered) and re-enqueued (the first attempt may
         // have died before enqueuing; the event id derives from the message, so it is delivered once).
+        // The counters too: the first attempt may have died before recording them.
+        await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
         notifier.messageNew(dto);
         await events.messageCreated(dto);
         return dto;
       }
       onStored?.();
-      // Sending marks the room read up to one's own message: own messages never count as unread.
-      await docLock.run(readKey(roomId, userId), () => repos.memberships.advanceRead(roomId, userId, message.seq));
       await events.messageCreated(dto);
       return dto;
     },
@@ -173,10 +177,10 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   return {
     ...service,
     send: (userId: string, input: SendInput) => senderLock.run(userId, () => service.send(userId, input)),
-    markRead: (userId: string, input: { roomId: string; seq: number }) => docLock.run(readKey(input.roomId, userId), () => service.markRead(userId, input)),
-    edit: (userId: string, input: { messageId: string; text: string }) => docLock.run(`message:${input.messageId}`, () => service.edit(userId, input)),
-    delete: (userId: string, input: { messageId: string }) => docLock.run(`message:${input.messageId}`, () => service.delete(userId, input)),
-    react: (userId: string, input: { messageId: string; emoji: string; add: boolean }) => docLock.run(`message:${input.messageId}`, () => service.react(userId, input)),
+    markRead: (userId: string, input: { roomId: string; seq: number }) => docLock.run(lockKeys.membership(input.roomId, userId), () => service.markRead(userId, input)),
+    edit: (userId: string, input: { messageId: string; text: string }) => docLock.run(lockKeys.message(input.messageId), () => service.edit(userId, input)),
+    delete: (userId: string, input: { messageId: string }) => docLock.run(lockKeys.message(input.messageId), () => service.delete(userId, input)),
+    react: (userId: string, input: { messageId: string; emoji: string; add: boolean }) => docLock.run(lockKeys.message(input.messageId), () => service.react(userId, input)),
   };
 }
 export type MessageService = ReturnType<typeof createMessageService>;

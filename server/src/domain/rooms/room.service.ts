@@ -11,6 +11,7 @@ import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../pagination';
 import type { PresenceService } from '../presence/presence.service';
 import type { Limiter } from '../rate-limit';
 import type { DocLock } from '../../data/doc-lock';
+import { lockKeys } from '../../data/lock-keys';
 
 export interface RoomServiceDeps {
   repos: Repositories;
@@ -23,13 +24,19 @@ export interface RoomServiceDeps {
   docLock: DocLock;
 }
 
+/** room:list order: most recent activity first, then _id descending. */
+const byActivityDesc = (a: RoomDoc, b: RoomDoc): number =>
+  b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+const isAfter = (r: RoomDoc, c: { at: Date; id: string }): boolean =>
+  r.lastActivityAt.getTime() < c.at.getTime() || (r.lastActivityAt.getTime() === c.at.getTime() && r._id < c.id);
+
 export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock }: RoomServiceDeps) {
   // memberCount is derived (recounted after each change), so a failed recount is not a failed
   // request: the membership change already happened and the next change recounts again.
   const recount = (roomId: string) =>
-    docLock.run(`room:${roomId}`, () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
+    docLock.run(lockKeys.room(roomId), () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
   const setRole = async (roomId: string, userId: string, role: Role) => {
-    await docLock.run(`membership:${roomId}:${userId}`, () => repos.memberships.setRole(roomId, userId, role));
+    await docLock.run(lockKeys.membership(roomId, userId), () => repos.memberships.setRole(roomId, userId, role));
     access.cache.forget(roomId, userId);
   };
   const removeMember = async (roomId: string, userId: string) => {
@@ -168,11 +175,15 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       const after = decodeCursor(q.cursor);
       const roomIds = await repos.memberships.roomIdsOf(userId);
       if (roomIds.length === 0) return { items: [], nextCursor: null };
-      const rooms = await repos.rooms.pageByActivity(roomIds, after, limit + 1);
+      // Activity order comes from the exact counters, not the rooms' lagging checkpoints, so
+      // a user's own rooms are ordered here (one user's room count bounds the work).
+      const rooms = (await access.counters.overlayRooms(await repos.rooms.byIds(roomIds)))
+        .sort(byActivityDesc)
+        .filter((r) => !after || isAfter(r, after));
       const page = rooms.slice(0, limit);
       const ids = page.map((r) => r._id);
       const [memberships, lastMessages] = await Promise.all([
-        repos.memberships.ofUserInRooms(userId, ids),
+        repos.memberships.ofUserInRooms(userId, ids).then((ms) => access.counters.overlayMemberships(userId, ms, page)),
         repos.messages.atSeqs(page.filter((r) => r.lastSeq > 0).map((r) => ({ roomId: r._id, seq: r.lastSeq }))),
       ]);
       const mine = new Map(memberships.map((m) => [m.roomId, m]));

@@ -8,7 +8,7 @@ import type { TokenService } from '../../domain/auth/token.service';
 import { errors } from '../../errors';
 import { route } from '../route';
 
-const logoutBody = compile<{ everywhere?: boolean }>(object({ everywhere: { type: 'boolean' } }));
+export const logoutBody = compile<{ everywhere?: boolean }>(object({ everywhere: { type: 'boolean' } }));
 
 export function sessionsRouter(tokens: TokenService, revocation: Revocation): Router {
   const router = Router();

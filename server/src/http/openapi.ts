@@ -1,0 +1,233 @@
+// The OpenAPI 3.1 document of the REST API, served at GET /api/v1/openapi.json. Request
+// bodies and query/path parameters come from the very ajv schemas the routes validate
+// with (one source of truth); responses describe the contract's DTOs, and the REST tests
+// check real responses against them.
+import { logoutBody } from './routers/sessions.router';
+import { messageHistoryQuery, messageSendBody } from '../contracts/schemas/message.schemas';
+import { loginBody, registerBody } from '../contracts/schemas/misc.schemas';
+import { roomCreate, roomList, roomRef } from '../contracts/schemas/room.schemas';
+import { id } from '../contracts/schemas/common';
+import { HTTP_STATUS, type ErrorCode } from '../errors';
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: Schema) => ({ anyOf: [schema, { type: 'null' }] });
+const closed = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required, additionalProperties: false });
+const str = { type: 'string' };
+const time = { type: 'string', format: 'date-time' };
+const int = { type: 'integer', minimum: 0 };
+
+const ROOM: Record<string, Schema> = {
+  id: str,
+  type: { enum: ['public', 'private', 'direct'] },
+  name: str,
+  createdBy: str,
+  createdAt: time,
+  lastSeq: int,
+  memberCount: int,
+};
+
+const ERROR_CODES = Object.keys(HTTP_STATUS) as ErrorCode[];
+
+/** The DTOs of the contract ("Objects"), closed so that an undocumented field fails the tests. */
+const components: Record<string, Schema> = {
+  User: closed({ id: str, username: str, displayName: str, createdAt: time }),
+  Room: closed(ROOM),
+  RoomSummary: closed({
+    ...ROOM,
+    role: { enum: ['owner', 'admin', 'member'] },
+    lastReadSeq: int,
+    unreadCount: int,
+    lastMessage: nullable(ref('Message')),
+  }),
+  Message: closed({
+    id: str,
+    roomId: str,
+    seq: { type: 'integer', minimum: 1 },
+    senderId: str,
+    clientMsgId: str,
+    text: str,
+    replyTo: nullable(str),
+    createdAt: time,
+    editedAt: nullable(time),
+    deletedAt: nullable(time),
+    reactions: { type: 'object', additionalProperties: { type: 'array', items: str } },
+  }),
+  Presence: closed({ userId: str, status: { enum: ['online', 'offline'] }, lastSeenAt: nullable(time) }),
+  Session: closed({ user: ref('User'), token: { type: 'string', description: 'JWT; send it as `Authorization: Bearer <token>` and in the Socket.IO handshake `auth.token`' } }),
+  HistoryPage: closed({ items: { type: 'array', items: ref('Message'), description: 'ascending seq' }, hasMore: { type: 'boolean' } }),
+  RoomPage: closed({ items: { type: 'array', items: ref('RoomSummary') }, nextCursor: nullable(str) }),
+  Error: closed({
+    error: closed(
+      {
+        code: { enum: ERROR_CODES },
+        message: str,
+        details: { description: 'VALIDATION_FAILED: a list of { path, message }; RATE_LIMITED: { retryAfterMs }; INTERNAL: { requestId }' },
+      },
+      ['code', 'message'],
+    ),
+  }),
+};
+
+const json = (schema: Schema) => ({ 'application/json': { schema } });
+
+/** The error responses a route can give, by contract code. */
+function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const code of codes) {
+    const status = String(HTTP_STATUS[code]);
+    const prev = out[status] as { description: string } | undefined;
+    out[status] = { description: prev ? `${prev.description}, ${code}` : code, content: json(ref('Error')) };
+  }
+  return out;
+}
+
+const AUTHED: ErrorCode[] = ['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL'];
+
+/** Query or path parameters from one object schema (its properties and required list). */
+function parameters(where: 'query' | 'path', schema: Schema, describe: Record<string, string> = {}) {
+  const props = schema.properties as Record<string, Schema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  return Object.entries(props).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || required.has(name),
+    schema: s,
+    ...(describe[name] ? { description: describe[name] } : {}),
+  }));
+}
+
+const body = (schema: Schema) => ({ required: true, content: json(schema) });
+const ok = (status: number, description: string, schema: Schema) => ({ [status]: { description, content: json(schema) } });
+
+const roomPath = parameters('path', roomRef.schema);
+const HISTORY_DOC = {
+  afterSeq: 'the oldest `limit` messages with seq > afterSeq',
+  beforeSeq: 'the newest `limit` messages with seq < beforeSeq',
+  limit: 'page size, 50 by default',
+};
+
+/** Builds the document (a plain object: serve it as JSON). */
+export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Chat backend REST API',
+      version,
+      description:
+        'The REST side of the v1 client contract (docs/protocol.md). Real-time events go over Socket.IO on the same port; the typed SDK in client/ covers both.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    tags: [{ name: 'auth' }, { name: 'rooms' }, { name: 'messages' }, { name: 'users' }, { name: 'operations' }],
+    paths: {
+      '/api/v1/auth/register': {
+        post: {
+          tags: ['auth'],
+          summary: 'Create a user and get a token',
+          security: [],
+          requestBody: body(registerBody.schema),
+          responses: { ...ok(201, 'the new user and a token', ref('Session')), ...errorResponses(['VALIDATION_FAILED', 'CONFLICT', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+      },
+      '/api/v1/auth/login': {
+        post: {
+          tags: ['auth'],
+          summary: 'Exchange a username and password for a token',
+          security: [],
+          requestBody: body(loginBody.schema),
+          responses: { ...ok(200, 'the user and a token', ref('Session')), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+      },
+      '/api/v1/auth/logout': {
+        post: {
+          tags: ['auth'],
+          summary: 'Revoke this token, or with `everywhere` every token of the caller issued so far',
+          requestBody: { required: false, content: json(logoutBody.schema) },
+          responses: { ...ok(200, 'revoked', closed({})), ...errorResponses([...AUTHED, 'CONFLICT']) },
+        },
+      },
+      '/api/v1/me': {
+        get: { tags: ['users'], summary: 'The caller', responses: { ...ok(200, 'the caller', closed({ user: ref('User') })), ...errorResponses([...AUTHED, 'NOT_FOUND']) } },
+      },
+      '/api/v1/rooms': {
+        get: {
+          tags: ['rooms'],
+          summary: "The caller's rooms, most recent activity first",
+          parameters: parameters('query', roomList.schema, { cursor: 'opaque; the previous page\'s nextCursor', limit: 'page size' }),
+          responses: { ...ok(200, 'one page', ref('RoomPage')), ...errorResponses(AUTHED) },
+        },
+        post: {
+          tags: ['rooms'],
+          summary: 'Create a room (the caller owns it; memberIds join at once)',
+          requestBody: body(roomCreate.schema),
+          responses: { ...ok(201, 'the room', ref('Room')), ...errorResponses([...AUTHED, 'NOT_FOUND', 'RATE_LIMITED']) },
+        },
+      },
+      '/api/v1/rooms/{roomId}': {
+        get: {
+          tags: ['rooms'],
+          summary: 'One room the caller can see',
+          parameters: roomPath,
+          responses: { ...ok(200, 'the room', ref('Room')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND']) },
+        },
+      },
+      '/api/v1/rooms/{roomId}/messages': {
+        get: {
+          tags: ['messages'],
+          summary: 'A page of history, ascending seq (the newest page without afterSeq/beforeSeq)',
+          parameters: [...roomPath, ...parameters('query', messageHistoryQuery.schema, HISTORY_DOC)],
+          responses: { ...ok(200, 'one page', ref('HistoryPage')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND']) },
+        },
+        post: {
+          tags: ['messages'],
+          summary: 'Send a message (idempotent per sender and clientMsgId), delivered to sockets like message:send',
+          parameters: roomPath,
+          requestBody: body(messageSendBody.schema),
+          responses: { ...ok(201, 'the stored message', ref('Message')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) },
+        },
+      },
+      '/api/v1/users/{userId}/presence': {
+        get: {
+          tags: ['users'],
+          summary: "A user's presence",
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'presence', ref('Presence')), ...errorResponses([...AUTHED, 'NOT_FOUND']) },
+        },
+      },
+      '/api/v1/openapi.json': {
+        get: { tags: ['operations'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
+      },
+      '/healthz': {
+        get: { tags: ['operations'], summary: 'Liveness', security: [], responses: ok(200, 'the process runs', closed({ status: { const: 'ok' } })) },
+      },
+      '/readyz': {
+        get: {
+          tags: ['operations'],
+          summary: 'Readiness: MongoDB (and Redis) answer and the node is not draining',
+          security: [],
+          responses: {
+            ...ok(200, 'ready', closed({ status: { const: 'ready' }, checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } } })),
+            ...ok(503, 'not ready', closed({ status: { enum: ['draining', 'unavailable'] }, checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } } })),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics (a bearer METRICS_TOKEN when configured)',
+          security: [{}, { metricsToken: [] }],
+          responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: str } } }, ...errorResponses(['UNAUTHORIZED']) },
+        },
+      },
+    },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'from register/login, or an external issuer sharing the key' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+      },
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The OpenAPI 3.1 document: valid by an OpenAPI validator, built from the route's own
+// ajv schemas, and true to the server: real responses of every route, success and
+// error, match the schema the document gives for their status.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageHistoryQuery, messageSendBody } from '../../server/src/contracts/schemas/message.schemas';
+import { loginBody, registerBody } from '../../server/src/contracts/schemas/misc.schemas';
+import { roomCreate, roomList } from '../../server/src/contracts/schemas/room.schemas';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { CHAT_ENV } from '../helpers/chat';
+import { OpenApiResponses } from '../helpers/openapi';
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let spec: OpenApiResponses;
+  beforeAll(async () => {
+    t = await startTestApp({ ...CHAT_ENV });
+    spec = await OpenApiResponses.fetch(t.url);
+  });
+  afterAll(() => t.close());
+
+  /** One REST call; its response is checked against the document. */
+  async function call(method: string, template: string, opts: { path?: string; token?: string; body?: unknown } = {}) {
+    const res = await fetch(t.url + (opts.path ?? template), {
+      method,
+      headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    });
+    const body: any = (res.headers.get('content-type') ?? '').includes('json') ? await res.json() : await res.text();
+    if (typeof body === 'object') spec.expectResponse(method, template, res.status, body);
+    return { status: res.status, body };
+  }
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(spec.doc as Parameters<Validator["validate"]>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('takes request bodies and parameters from the schemas the routes validate with', () => {
+    const paths = spec.doc.paths as Record<string, Record<string, any>>;
+    const bodyOf = (p: string, m: string) => paths[p][m].requestBody.content['application/json'].schema;
+    expect(bodyOf('/api/v1/auth/register', 'post')).toEqual(registerBody.schema);
+    expect(bodyOf('/api/v1/auth/login', 'post')).toEqual(loginBody.schema);
+    expect(bodyOf('/api/v1/rooms', 'post')).toEqual(roomCreate.schema);
+    expect(bodyOf('/api/v1/rooms/{roomId}/messages', 'post')).toEqual(messageSendBody.schema);
+    const query = (p: string) => Object.fromEntries(paths[p].get.parameters.filter((x: any) => x.in === 'query').map((x: any) => [x.name, x.schema]));
+    expect(query('/api/v1/rooms')).toEqual((roomList.schema as any).properties);
+    expect(query('/api/v1/rooms/{roomId}/messages')).toEqual((messageHistoryQuery.schema as any).properties);
+  });
+
+  it('every route answers as documented, on success and on error', async () => {
+    const name = () => `u${Math.random().toString(36).slice(2, 10)}`;
+    const alice = await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'password-123', displayName: 'Alice' } });
+    expect(alice.status).toBe(201);
+    const bob = await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'password-123' } });
+    expect((await call('POST', '/api/v1/auth/register', { body: { username: alice.body.user.username, password: 'password-123' } })).status).toBe(409);
+    expect((await call('POST', '/api/v1/auth/register', { body: { username: 'x', password: 1 } })).status).toBe(400);
+    expect((await call('POST', '/api/v1/auth/login', { body: { username: alice.body.user.username, password: 'password-123' } })).status).toBe(200);
+    expect((await call('POST', '/api/v1/auth/login', { body: { username: alice.body.user.username, password: 'wrong-pass' } })).status).toBe(401);
+    const a = alice.body.token as string;
+    const b = bob.body.token as string;
+
+    expect((await call('GET', '/api/v1/me', { token: a })).status).toBe(200);
+    expect((await call('GET', '/api/v1/me')).status).toBe(401);
+
+    const room = await call('POST', '/api/v1/rooms', { token: a, body: { type: 'public', name: 'spec room' } });
+    expect(room.status).toBe(201);
+    const priv = await call('POST', '/api/v1/rooms', { token: a, body: { type: 'private', name: 'spec private' } });
+    expect((await call('POST', '/api/v1/rooms', { token: a, body: { type: 'secret', name: '' } })).status).toBe(400);
+    const roomPath = `/api/v1/rooms/${room.body.id}`;
+    expect((await call('GET', '/api/v1/rooms/{roomId}', { path: roomPath, token: a })).status).toBe(200);
+    expect((await call('GET', '/api/v1/rooms/{roomId}', { path: '/api/v1/rooms/nope', token: a })).status).toBe(404);
+    expect([403, 404]).toContain((await call('GET', '/api/v1/rooms/{roomId}', { path: `/api/v1/rooms/${priv.body.id}`, token: b })).status);
+
+    const msgs = '/api/v1/rooms/{roomId}/messages';
+    for (let i = 1; i <= 3; i++) {
+      expect((await call('POST', msgs, { path: `${roomPath}/messages`, token: a, body: { clientMsgId: `c${i}`, text: `hello ${i}` } })).status).toBe(201);
+    }
+    expect((await call('POST', msgs, { path: `${roomPath}/messages`, token: a, body: { clientMsgId: 'c9', text: 7 } })).status).toBe(400);
+    expect([403, 404]).toContain((await call('POST', msgs, { path: `/api/v1/rooms/${priv.body.id}/messages`, token: b, body: { clientMsgId: 'x', text: 'hi' } })).status);
+    const page = await call('GET', msgs, { path: `${roomPath}/messages?afterSeq=1&limit=1`, token: a });
+    expect(page.body).toMatchObject({ items: [{ seq: 2 }], hasMore: true });
+    expect((await call('GET', msgs, { path: `${roomPath}/messages?limit=0`, token: a })).status).toBe(400);
+
+    const list = await call('GET', '/api/v1/rooms', { path: '/api/v1/rooms?limit=1', token: a });
+    expect(list.status).toBe(200);
+    expect(list.body.nextCursor).toEqual(expect.any(String));
+    expect((await call('GET', '/api/v1/rooms', { path: `/api/v1/rooms?cursor=${encodeURIComponent(list.body.nextCursor)}`, token: a })).status).toBe(200);
+
+    expect((await call('GET', '/api/v1/users/{userId}/presence', { path: `/api/v1/users/${bob.body.user.id}/presence`, token: a })).status).toBe(200);
+    expect((await call('GET', '/api/v1/users/{userId}/presence', { path: '/api/v1/users/nope/presence', token: a })).status).toBe(404);
+
+    expect((await call('GET', '/healthz')).status).toBe(200);
+    expect((await call('GET', '/readyz')).status).toBe(200);
+    expect((await call('POST', '/api/v1/auth/logout', { token: b, body: { everywhere: true } })).status).toBe(200);
+    expect((await call('GET', '/api/v1/me', { token: b })).status).toBe(401);
+  });
+
+  it('every documented operation was exercised with its success status', () => {
+    const ops: string[] = [];
+    for (const [path, methods] of Object.entries(spec.doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const success = Object.keys(op.responses).find((s) => s.startsWith('2'));
+        if (path === '/metrics' || path === '/api/v1/openapi.json') continue; // not JSON / fetched in beforeAll
+        ops.push(`${method.toUpperCase()} ${path} ${success}`);
+      }
+    }
+    expect(ops.filter((op) => !spec.checked.has(op))).toEqual([]);
+  });
+});
