@@ -1,22 +1,34 @@
-# Multi-stage: compile TypeScript, then ship production dependencies only, as a non-root user.
-# The same image runs the API (default), the workers (`node dist/workers/src/main.js`) or pm2.
-FROM node:20-bookworm-slim AS build
+# Multi-stage: install once, compile TypeScript, keep production dependencies only, and
+# ship them with the compiled code as the non-root `node` user. The same image runs the
+# API (default command), the workers (`node dist/workers/src/main.js`) or pm2.
+#
+# Behind a TLS-inspecting proxy, put its CA bundle in the build context as `extra-ca.pem`
+# (git-ignored): the build stages trust it for `npm ci`; the runtime stage never copies it.
+# `npm run test:docker` builds and proves this image (tools/docker/prepare.sh, test/docker/).
+FROM node:20-bookworm-slim AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `extra-ca.pe[m]`: a pattern, so the file is optional (the lockfile always matches).
+COPY package.json package-lock.json extra-ca.pe[m] ./
+RUN if [ -f extra-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/app/extra-ca.pem; fi \
+ && npm ci --no-audit --no-fund
+
+# Production dependencies: the same tree less the dev-only packages (no second download).
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund
+
+FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
-COPY server ./server
-COPY workers ./workers
-COPY tools/*.ts ./tools/
+COPY server/src ./server/src
+COPY workers/src ./workers/src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=3000
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Owned by root and read-only to the app: the process cannot rewrite its own code.
+COPY package.json ecosystem.config.js ./
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY ecosystem.config.js ./
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The container image has its own run (`npm run test:docker`, vitest.docker.config.ts).
+    exclude: [...configDefaults.exclude, 'test/docker/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     // Two cores: more workers only make the database and the servers fight for CPU.

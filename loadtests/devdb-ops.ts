@@ -1,9 +1,10 @@
 // Per-command cost of the embedded database (tools/devdb), measured with the
 // MongoDB driver: _id lookups and updates, inserts, and a history page of 51
-// _id point lookups, at the given collection sizes.
+// _id point lookups, at the given collection sizes; then insertOne throughput
+// with 1 and 8 writes in flight (the medianMs column holds inserts/s there).
 //
 //   npx tsx loadtests/devdb-ops.ts [--docs 20000,100000] [--backend sqlite|postgresql]
-//                                   [--uri mongodb://127.0.0.1:PORT] [--iterations 200]
+//                                   [--uri mongodb://127.0.0.1:PORT] [--iterations 200] [--pages 20]
 //
 // Without --uri it starts its own devdb (fresh data directory, or a fresh
 // PostgreSQL database for --backend postgresql) on a free port and stops it at
@@ -33,11 +34,12 @@ interface Options {
   backend: 'sqlite' | 'postgresql';
   uri: string | null;
   iterations: number;
+  pages: number;
   json: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { docs: [20_000, 100_000], backend: 'sqlite', uri: null, iterations: 200, json: null };
+  const opts: Options = { docs: [20_000, 100_000], backend: 'sqlite', uri: null, iterations: 200, pages: 20, json: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -45,11 +47,13 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--backend' && (value === 'sqlite' || value === 'postgresql')) opts.backend = value;
     else if (flag === '--uri') opts.uri = value;
     else if (flag === '--iterations') opts.iterations = Number(value);
+    else if (flag === '--pages') opts.pages = Number(value);
     else if (flag === '--json') opts.json = value;
     else throw new Error(`unknown option ${flag} ${value}`);
   }
   if (opts.docs.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--docs takes integers >= 100');
   if (!Number.isInteger(opts.iterations) || opts.iterations < 10) throw new Error('--iterations takes an integer >= 10');
+  if (!Number.isInteger(opts.pages) || opts.pages < 1) throw new Error('--pages takes an integer >= 1');
   return opts;
 }
 
@@ -86,12 +90,33 @@ async function time(op: string, n: number, fn: (i: number) => Promise<unknown>):
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   samples.sort((a, b) => a - b);
+  process.stderr.write(`  ${op}: median ${samples[Math.floor(samples.length / 2)].toFixed(2)} ms (${n} runs)\n`);
   const pick = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
   const round = (x: number) => Math.round(x * 100) / 100;
   return { op, n, medianMs: round(pick(0.5)), p95Ms: round(pick(0.95)), meanMs: round(samples.reduce((a, b) => a + b, 0) / n) };
 }
 
-async function measure(coll: Collection<Doc>, total: number, iterations: number): Promise<Stat[]> {
+/** insertOne for THROUGHPUT_SECONDS with `inFlight` outstanding: writes/s, as meanMs = 1000 / rate. */
+const THROUGHPUT_SECONDS = 6;
+async function throughput(coll: Collection<Doc>, inFlight: number, fresh: () => Doc): Promise<Stat> {
+  let n = 0;
+  const t0 = Date.now();
+  const end = t0 + THROUGHPUT_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (Date.now() < end) {
+        await coll.insertOne(fresh());
+        n++;
+      }
+    }),
+  );
+  const rate = n / ((Date.now() - t0) / 1000);
+  const op = `insertOne/s, ${inFlight} in flight`;
+  process.stderr.write(`  ${op}: ${rate.toFixed(0)}\n`);
+  return { op, n, medianMs: Math.round(rate), p95Ms: NaN, meanMs: Math.round((1000 / rate) * 100) / 100 };
+}
+
+async function measure(coll: Collection<Doc>, total: number, iterations: number, pages: number): Promise<Stat[]> {
   const randomId = () => makeDoc(crypto.randomInt(total))._id;
   let extra = 0;
   const fresh = () => ({ ...makeDoc(total + extra), _id: `bench:${extra++}` });
@@ -100,8 +125,7 @@ async function measure(coll: Collection<Doc>, total: number, iterations: number)
     const top = Math.floor(total / ROOMS) - (i % 5) * 51;
     return Array.from({ length: 51 }, (_, k) => `${roomId}:${top - k}`);
   };
-  const pages = Math.max(10, Math.floor(iterations / 10));
-  const stats = [
+  const stats: Stat[] = [
     await time('findOne by _id', iterations, () => coll.findOne({ _id: randomId() })),
     await time('updateOne by _id', iterations, () => coll.updateOne({ _id: randomId() }, { $set: { editedAt: new Date() } })),
     await time('insertOne', iterations, () => coll.insertOne(fresh())),
@@ -113,6 +137,7 @@ async function measure(coll: Collection<Doc>, total: number, iterations: number)
     }),
     await time('page of 51 _id lookups, concurrent', pages, (i) => Promise.all(page(i).map((id) => coll.findOne({ _id: id })))),
   ];
+  stats.push(await throughput(coll, 1, fresh), await throughput(coll, 8, fresh));
   // The added documents leave the count as it was for the next size.
   await coll.deleteMany({ _id: { $regex: /^bench:/ } });
   return stats;
@@ -156,7 +181,7 @@ async function main(): Promise<void> {
       await seed(coll, seeded, total);
       seeded = total;
       process.stderr.write(`seeded ${total} documents (${((Date.now() - t0) / 1000).toFixed(1)} s); load ${os.loadavg()[0].toFixed(2)}\n`);
-      results[String(total)] = await measure(coll, total, opts.iterations);
+      results[String(total)] = await measure(coll, total, opts.iterations, opts.pages);
       console.log(`\n${total} documents (${opts.backend}${opts.uri ? `, ${opts.uri}` : ''}), load average ${os.loadavg()[0].toFixed(2)}`);
       console.table(results[String(total)]);
     }

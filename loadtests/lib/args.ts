@@ -24,6 +24,10 @@ export interface Options {
   seed: number;
   mongoUri: string | null;
   pageLimit: number;
+  /** history: one request in four asks for the page this many messages below the top (0: none). */
+  deepBack: number;
+  /** history: page this existing public room (seeded by an earlier run) instead of creating and seeding one. */
+  room: string | null;
   drainS: number;
   ackTimeoutMs: number;
   connectTimeoutMs: number;
@@ -59,6 +63,8 @@ export const USAGE = `Usage: loadtest <${SCENARIOS.join('|')}> [options]
   --seed N               history: messages to seed (default 1000000)
   --mongo-uri URI        history: database to seed (e.g. mongodb://127.0.0.1:27017/chat)
   --page-limit N         history: page size (default 50)
+  --deep-back N          history: one request in four is the page N messages back (default 10000, 0: off)
+  --room ID              history: reuse this public room (seeded by an earlier run; --seed is ignored)
   --drain S              wait for late deliveries after the last send (default 10)
   --ack-timeout MS       per-request ack timeout (default 10000)
   --connect-timeout MS   per-socket handshake timeout (default 20000)
@@ -96,6 +102,8 @@ export function parseCli(argv: string[]): Options {
         seed: { type: 'string' },
         'mongo-uri': { type: 'string' },
         'page-limit': { type: 'string' },
+        'deep-back': { type: 'string' },
+        room: { type: 'string' },
         drain: { type: 'string' },
         'ack-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
@@ -131,6 +139,8 @@ export function parseCli(argv: string[]): Options {
     seed: int('seed', v.seed, 1_000_000, 0, LIMITS.seed),
     mongoUri: v['mongo-uri'] ?? null,
     pageLimit: int('page-limit', v['page-limit'], 50, 1, 100),
+    deepBack: int('deep-back', v['deep-back'], 10_000, 0, LIMITS.seed),
+    room: v.room ?? null,
     drainS: int('drain', v.drain, 10, 0, 600),
     ackTimeoutMs: int('ack-timeout', v['ack-timeout'], 10_000, 100, 600_000),
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 20_000, 100, 600_000),

@@ -1,7 +1,7 @@
 // History page selection and checking, pure so it is unit-tested: which page the
 // i-th request asks for, and whether the answer is exactly that page.
 
-export type PageKind = 'newest' | 'before' | 'after';
+export type PageKind = 'newest' | 'before' | 'after' | 'deep';
 
 export interface PageQuery {
   kind: PageKind;
@@ -21,9 +21,14 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** One request in four asks for the newest page (what an opening client does); the rest are random pages. */
-export function pickPage(i: number, rand: () => number, top: number): PageQuery {
+/**
+ * One request in four asks for the newest page (what an opening client does); with `deepBack`,
+ * one in four the page that many messages below the top (`deep`, a beforeSeq page); the rest
+ * are random pages.
+ */
+export function pickPage(i: number, rand: () => number, top: number, deepBack = 0): PageQuery {
   if (i % 4 === 0 || top < 1) return { kind: 'newest' };
+  if (deepBack > 0 && i % 4 === 2 && top > deepBack) return { kind: 'deep', beforeSeq: top - deepBack };
   if (rand() < 0.5) return { kind: 'before', beforeSeq: 2 + Math.floor(rand() * top) };
   return { kind: 'after', afterSeq: Math.floor(rand() * top) };
 }
@@ -36,7 +41,7 @@ export function pageIsExact(q: PageQuery, items: Array<{ seq?: unknown }>, limit
     first = q.afterSeq! + 1;
     last = Math.min(top, q.afterSeq! + limit);
   } else {
-    last = Math.min(top, q.kind === 'before' ? q.beforeSeq! - 1 : top);
+    last = Math.min(top, q.kind === 'newest' ? top : q.beforeSeq! - 1);
     first = Math.max(1, last - limit + 1);
   }
   const want = Math.max(0, last - first + 1);

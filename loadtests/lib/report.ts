@@ -34,6 +34,8 @@ function detailRows(r: RunResult): Row[] {
     return [
       ['seeded (ms)', (x) => `${d(x).seeded} (${d(x).seedMs} ms)`],
       ['seq continues / page errors', (x) => `${d(x).seqContinues} / ${d(x).pageErrors}`],
+      ['newest page ms (both transports)', (x) => lat(d(x).newestMs)],
+      ['deep page ms (both transports)', (x) => (d(x).deepMs ? `${d(x).deepBack} back: ${lat(d(x).deepMs)}` : '-')],
       ['socket newest page ms', (x) => lat(d(x).socket.newestMs)],
       ['socket any page ms', (x) => lat(d(x).socket.anyPageMs)],
       ['REST newest page ms', (x) => lat(d(x).rest.newestMs)],

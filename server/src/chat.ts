@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Deps } from './app';
 import type { MessageDto } from './contracts/dto';
 import { defineModels, ensureIndexes } from './data/models';
-import { isFerretDb } from './data/mongo';
+import { FERRETDB_ID_LOOKUPS_INDEXED, isFerretDb } from './data/mongo';
 import { createDocLock } from './data/doc-lock';
 import { createRepositories, type Repositories } from './data/repositories';
 import { createMemoryPresenceStore } from './data/presence-memory.store';
@@ -14,12 +14,16 @@ import { createAccess } from './domain/access';
 import { MembershipCache } from './domain/membership-cache';
 import { toMessageDto } from './domain/mappers';
 import { createMessageService } from './domain/messages/message.service';
+import { HistoryCache } from './domain/messages/history-cache';
+import { createHistoryReader } from './domain/messages/history-reader';
 import { noDomainEvents, type DomainEvents } from './domain/notifier';
 import { createPresenceService } from './domain/presence/presence.service';
 import type { PresenceStore } from './domain/presence/presence.store';
 import { createAttemptCounter, createLimiter } from './domain/rate-limit';
 import { createLoginThrottle, type LoginThrottle } from './domain/auth/login-throttle';
 import { createRoomService } from './domain/rooms/room.service';
+import { createUserRooms, type UserRooms } from './domain/rooms/user-rooms';
+import { UserRoomsCache } from './domain/user-rooms-cache';
 import type { Services } from './domain/services';
 import { createTypingService } from './domain/typing/typing.service';
 import { createUserService, type UserServiceDeps } from './domain/users/user.service';
@@ -56,6 +60,10 @@ export interface Chat {
   membershipCache: MembershipCache;
   /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
   counters: RoomCounters;
+  /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
+  userRooms: UserRooms;
+  /** Newest history pages; edits, deletes and reactions reach the other nodes' through this. */
+  historyCache: HistoryCache;
   /** Stops timers and background loops. */
   close(): Promise<void>;
 }
@@ -91,7 +99,10 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
   const models = defineModels(deps.db);
   await ensureIndexes(models);
   const ferret = await isFerretDb(deps.db);
-  const repos = createRepositories(models);
+  const repos = createRepositories(models, { pointLookups: ferret });
+  // Lists of the rooms of users who were members before the lists existed (once per database).
+  const migrated = await repos.userRooms.migrate();
+  if (migrated !== null) deps.log.info({ users: migrated }, 'built the per-user room lists from the memberships');
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
   const counters = createRoomCounters({
     store: deps.redis ? createRedisCounterStore({ redis: deps.redis, keyPrefix: deps.config.redisKeyPrefix }) : createMemoryCounterStore(),
@@ -101,12 +112,20 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     ...deps.config.counters,
   });
   const access = createAccess(repos, new MembershipCache({ ttlMs: 30_000 }), counters);
+  const userRooms = createUserRooms({ repos, docLock, cache: new UserRoomsCache() });
   const notifier = createSocketNotifier(deps.metrics);
   const events = opts.events ?? noDomainEvents;
   const store = opts.presenceStore ?? createMemoryPresenceStore();
   const { limits } = deps.config;
+  const historyCache = new HistoryCache(deps.config.history.cacheRooms);
+  // auto: `_id` lookups where the database cannot range-scan an index but serves `_id` from one.
+  const reads = deps.config.history.reads === 'auto' ? (ferret && FERRETDB_ID_LOOKUPS_INDEXED ? 'points' : 'range') : deps.config.history.reads;
+  const history = createHistoryReader(repos, reads, deps.config.history.cacheRooms > 0 ? historyCache : null, (source) =>
+    deps.metrics.historyPages.inc({ source }),
+  );
+  deps.log.info({ historyReads: reads, historyCacheRooms: deps.config.history.cacheRooms }, 'history reads');
 
-  const presence = createPresenceService({ repos, store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
+  const presence = createPresenceService({ repos, roomsOf: (userId) => userRooms.of(userId), store, notifier, offlineGraceMs: deps.config.presence.offlineGraceMs });
   const services: Services = {
     users: createUserService({ repos, tokens: deps.tokens, events, ...accountDefences(deps) }),
     presence,
@@ -118,6 +137,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       presence,
       joinLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
+      userRooms,
     }),
     messages: createMessageService({
       repos,
@@ -127,6 +147,8 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       sendLimiter: createLimiter(deps.redis, { keyPrefix: `${deps.config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
       docLock,
       onStored: () => deps.metrics.messagesStored.inc(),
+      history,
+      historyCache,
     }),
     typing: createTypingService(access, notifier, deps.config.typing),
   };
@@ -143,16 +165,16 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     {
       // Subscribed before `connect` reaches the client: no event of its rooms is missed.
       async onConnect(socket) {
-        const roomIds = await repos.memberships.roomIdsOf(socket.data.userId);
+        const roomIds = await userRooms.of(socket.data.userId);
         if (roomIds.length > 0) await socket.join(roomIds.map(roomChannel));
       },
     },
     {
       afterConnect(socket, log) {
-        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+        presence.connected(socket.data.userId, socket.id).catch((err: unknown) => log().warn({ err }, 'presence update failed'));
       },
       onDisconnect(socket, log) {
-        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log.warn({ err }, 'presence update failed'));
+        presence.disconnected(socket.data.userId, socket.id).catch((err: unknown) => log().warn({ err }, 'presence update failed'));
       },
     },
   ];
@@ -166,10 +188,16 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     async attachIo(io, publishToPeers) {
       fanout = new MessageFanout({
         deliver: (m) => {
+          historyCache.delivered(m);
           io.local.to(roomChannel(m.roomId)).emit('message:new', m);
           deps.metrics.broadcasts.inc({ event: 'message:new' });
         },
-        loadRange: async (roomId, from, to) => (await repos.messages.inRange(roomId, from, to)).map(toMessageDto),
+        loadRange: async (roomId, from, to) => {
+          const docs = await history.inRange(roomId, from, to);
+          // Already edited: its content is newer than a message:new, so it is not cached as one.
+          for (const d of docs) if ((d.v ?? 0) > 0) historyCache.loadedUpdated(roomId, d.seq);
+          return docs.map(toMessageDto);
+        },
         onError: (err) => deps.log.warn({ err }, 'gap fill failed'),
       });
       const local = fanout;
@@ -183,6 +211,8 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
     },
     membershipCache: access.cache,
     counters,
+    userRooms,
+    historyCache,
     async close() {
       await counters.close();
       fanout?.close();

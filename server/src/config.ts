@@ -98,6 +98,16 @@ export interface Config {
   sessionForwarding: boolean;
   /** The browser client (client/web) served at `/`: on by default in development. */
   webClient: { enabled: boolean; dir: string };
+  history: {
+    /**
+     * How history pages are read: `range` (one index range query: MongoDB), `points` (one `_id`
+     * lookup per seq: databases that scan for anything but `_id` equality, such as FerretDB),
+     * `auto` (points on a detected FerretDB, else range).
+     */
+    reads: 'auto' | 'range' | 'points';
+    /** Rooms whose newest page each node keeps in memory (LRU); 0 turns the cache off. */
+    cacheRooms: number;
+  };
 }
 
 export interface AccountsConfig {
@@ -216,10 +226,12 @@ const schema = {
     REGISTER_GLOBAL: { type: 'integer', minimum: 1, maximum: 10000000, default: 300 },
     REGISTER_GLOBAL_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 60000 },
     USERNAME_RESERVED: { type: 'string', pattern: '^[A-Za-z0-9_.,\\s-]*$' },
+    HISTORY_READS: { enum: ['auto', 'range', 'points'], default: 'auto' },
+    HISTORY_CACHE_ROOMS: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
   },
 } as const;
 
-/** Every environment variable this file reads (deploy/cdk's tests check the task definitions against it). */
+/** Every variable this process reads (deploy descriptions are checked against it: test/docker, test/deploy). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.properties);
 
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
@@ -352,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     ecs: { drainOnTaskStop: e.DRAIN_ON_TASK_STOP, metadataUri: e.ECS_CONTAINER_METADATA_URI_V4 ?? null },
     emf: { intervalMs: e.METRICS_EMF_INTERVAL_MS, namespace: e.METRICS_EMF_NAMESPACE, service: e.METRICS_EMF_SERVICE ?? null },
     webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
+    history: { reads: e.HISTORY_READS, cacheRooms: e.HISTORY_CACHE_ROOMS },
   };
 }
 

@@ -83,13 +83,15 @@ describe('CDK stack: tasks and services', () => {
     expect(workers.HealthCheck.Command.join(' ')).toContain(`127.0.0.1:${t.WORKERS_METRICS_PORT}/healthz`);
   });
 
-  it('gives each task a stop timeout beyond the drain grace plus the force-quit margin, and the ALB a delay beyond both', () => {
+  it('gives each task a stop timeout beyond the drain grace plus the force-quit margin, and the ALB a delay the drain fits in', () => {
     for (const c of [container('chat-api'), container('chat-workers')]) {
       const graceMs = Number(env(c).SHUTDOWN_GRACE_MS);
       expect(graceMs).toBe(t.SHUTDOWN_GRACE_MS);
       expect(c.StopTimeout * 1000).toBeGreaterThanOrEqual(graceMs + t.FORCE_QUIT_MARGIN_MS);
     }
-    expect(t.DEREGISTRATION_DELAY_S * 1000).toBeGreaterThanOrEqual(t.SHUTDOWN_GRACE_MS + t.FORCE_QUIT_MARGIN_MS);
+    // The ALB cuts at the end of the delay: by then the node (poll + hard stop of its drain) closed everything.
+    expect(t.DEREGISTRATION_DELAY_S * 1000).toBe(t.SHUTDOWN_GRACE_MS);
+    expect(t.DEREGISTRATION_DELAY_S * 1000).toBeGreaterThanOrEqual(t.TASK_STOP_POLL_MS + t.DRAIN_HARD_STOP_SHARE * t.SHUTDOWN_GRACE_MS);
     expect(env(container('chat-api')).DRAIN_ON_TASK_STOP).toBe('true');
   });
 
@@ -208,6 +210,7 @@ describe('CDK stack: checks', () => {
 
   it('deploy/ecs/*.json are what the stack synthesises (run npm run deploy:ecs-json after changing it)', () => {
     const rendered = renderEcsJson(template.toJSON() as never, stack.region);
+    expect(Object.keys(rendered).sort()).toEqual(['service.json', 'target-group-attributes.json', 'target-group.json', 'task-definition.json', 'workers-task-definition.json']);
     for (const [file, text] of Object.entries(rendered)) {
       expect(fs.readFileSync(path.join(root, 'deploy/ecs', file), 'utf8'), `deploy/ecs/${file} is out of date: npm run deploy:ecs-json`).toBe(text);
     }

@@ -49,6 +49,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     SHUTDOWN_GRACE_MS: '500',
     DATA_DIR: '.data/test',
     ...GENEROUS_ACCOUNT_LIMITS,
+    // Lets a whole suite run on one history read path: HISTORY_READS=range|points npx vitest run ...
+    HISTORY_READS: process.env.HISTORY_READS,
     ...overrides,
   };
 }

@@ -111,6 +111,8 @@ export const CLUSTER_ENV: Record<string, string> = {
   JWT_SECRET: TEST_JWT_SECRET,
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
   DATA_DIR: '.data/test',
+  // HISTORY_READS=range|points npx vitest run ... forces one history read path on every node.
+  ...(process.env.HISTORY_READS ? { HISTORY_READS: process.env.HISTORY_READS } : {}),
   RATE_LIMIT_MESSAGES: '100000',
   RATE_LIMIT_JOINS: '100000',
   MAX_CONNECTIONS_PER_USER: '1000',

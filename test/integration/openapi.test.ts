@@ -53,12 +53,12 @@ describe('OpenAPI document', () => {
 
   it('every route answers as documented, on success and on error', async () => {
     const name = () => `u${Math.random().toString(36).slice(2, 10)}`;
-    const alice = await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'password-123', displayName: 'Alice' } });
+    const alice = await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'correct-horse-battery', displayName: 'Alice' } });
     expect(alice.status).toBe(201);
-    const bob = await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'password-123' } });
-    expect((await call('POST', '/api/v1/auth/register', { body: { username: alice.body.user.username, password: 'password-123' } })).status).toBe(409);
+    const bob = await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'correct-horse-battery' } });
+    expect((await call('POST', '/api/v1/auth/register', { body: { username: alice.body.user.username, password: 'correct-horse-battery' } })).status).toBe(409);
     expect((await call('POST', '/api/v1/auth/register', { body: { username: 'x', password: 1 } })).status).toBe(400);
-    expect((await call('POST', '/api/v1/auth/login', { body: { username: alice.body.user.username, password: 'password-123' } })).status).toBe(200);
+    expect((await call('POST', '/api/v1/auth/login', { body: { username: alice.body.user.username, password: 'correct-horse-battery' } })).status).toBe(200);
     expect((await call('POST', '/api/v1/auth/login', { body: { username: alice.body.user.username, password: 'wrong-pass' } })).status).toBe(401);
     const a = alice.body.token as string;
     const b = bob.body.token as string;

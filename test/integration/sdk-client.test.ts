@@ -12,7 +12,7 @@ const clients: ChatClient[] = [];
 
 async function newUser(url: string, opts: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) {
   const username = `u${crypto.randomBytes(5).toString('hex')}`;
-  const reg = await register(url, { username, password: 'password-123' });
+  const reg = await register(url, { username, password: 'correct-horse-battery' });
   if (!reg.ok) throw new Error(`register: ${reg.error.message}`);
   const client = createChatClient({ url, token: reg.data.token, ...opts });
   clients.push(client);
@@ -45,11 +45,11 @@ describe('sdk: against one server', () => {
 
   it('register and login return typed results; a wrong password is an UNAUTHORIZED value', async () => {
     const username = `u${crypto.randomBytes(5).toString('hex')}`;
-    const reg = await register(t.url, { username, password: 'password-123' });
+    const reg = await register(t.url, { username, password: 'correct-horse-battery' });
     expect(reg.ok && reg.data.user.username).toBe(username);
     const bad = await login(t.url, { username, password: 'wrong-password' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
-    const taken = await register(t.url, { username, password: 'password-123' });
+    const taken = await register(t.url, { username, password: 'correct-horse-battery' });
     expect(taken).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
   });
 

@@ -20,7 +20,7 @@ describe('sdk: two-node cluster with nodes killed mid-conversation', () => {
 
   /** A registered user whose SDK client tries the nodes in the given order. */
   async function person(urls: string[]) {
-    const reg = await register(urls[0], { username: `u${crypto.randomBytes(5).toString('hex')}`, password: 'password-123' });
+    const reg = await register(urls[0], { username: `u${crypto.randomBytes(5).toString('hex')}`, password: 'correct-horse-battery' });
     if (!reg.ok) throw new Error(reg.error.message);
     const client = createChatClient({ url: urls, token: reg.data.token, requestTimeoutMs: 3000, backoff: { baseMs: 100, maxMs: 1000 } });
     clients.push(client);

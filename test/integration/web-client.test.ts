@@ -52,7 +52,7 @@ describe('web client in chromium', () => {
 
   async function registerIn(page: Page, username: string): Promise<void> {
     await page.getByTestId('username').fill(username);
-    await page.getByTestId('password').fill('password-123');
+    await page.getByTestId('password').fill('correct-horse-battery');
     await page.getByTestId('register').click();
     await poll(() => page.getByTestId('me').textContent()).toBe(username);
     await poll(() => page.getByTestId('status').textContent()).toBe('connected');

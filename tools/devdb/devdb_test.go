@@ -345,3 +345,11 @@ func TestEnvironmentConfiguresLikeFlags(t *testing.T) {
 		t.Fatalf("DEVDB_DIR not used: %v", err)
 	}
 }
+
+func TestSQLiteURLCarriesDevdbPragmas(t *testing.T) {
+	got := sqliteURL("/data", "normal")
+	want := "file:/data/?_pragma=synchronous%28normal%29&_pragma=mmap_size%28268435456%29"
+	if got != want {
+		t.Fatalf("sqliteURL = %q, want %q", got, want)
+	}
+}

@@ -24,6 +24,10 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// sqliteMmapBytes bounds the memory-mapped part of each database file (address
+// space, shared by all connections; pages beyond it are read as usual).
+const sqliteMmapBytes = 256 << 20
+
 type config struct {
 	port        int
 	dir         string
@@ -92,9 +96,16 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 // the machine can lose the last commits, never corrupt the file. FULL adds an
 // fsync per commit, measured at ~2 ms here: 3x the cost of an insert, and it
 // holds SQLite's single write lock meanwhile (docs/architecture.md).
+//
+// mmap_size lets every connection read the database file through one shared
+// mapping instead of its own page cache (pread + copy per cold page). FerretDB
+// keeps up to 100 connections per file, so concurrent reads mostly land on cold
+// caches: measured, a page of 51 concurrent _id lookups took 97-178 ms with the
+// mapping vs 156-410 ms without (sequential lookups unchanged within the noise).
 func sqliteURL(dir, synchronous string) string {
 	q := url.Values{}
 	q.Add("_pragma", "synchronous("+synchronous+")")
+	q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", sqliteMmapBytes))
 	return "file:" + dir + "/?" + q.Encode()
 }
 

@@ -50,6 +50,10 @@ export interface InterServerEvents {
   'message:fanout': (message: MessageDto) => void;
   /** A membership changed: drop it from the per-node membership cache. */
   'membership:forget': (roomId: string, userId: string) => void;
+  /** A user's rooms changed: drop the user's entry from the per-node room-list cache. */
+  'user-rooms:forget': (userId: string) => void;
+  /** A message was edited, deleted or reacted to: update the newest-page cache (`v` orders updates). */
+  'history:updated': (message: MessageDto, v: number) => void;
 }
 
 export interface SocketData {

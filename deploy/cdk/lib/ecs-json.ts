@@ -5,7 +5,7 @@
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }> };
 
-/** The files under deploy/ecs/ and the task family each comes from. */
+/** The task definition files under deploy/ecs/ and the task family each comes from. */
 export const ECS_JSON_FILES = { 'task-definition.json': 'chat-api', 'workers-task-definition.json': 'chat-workers' } as const;
 
 /** Maps whose keys are data, not CloudFormation property names: their keys keep their case. */
@@ -20,7 +20,44 @@ export function renderEcsJson(template: Template, region: string): Record<string
     const { Family, ...rest } = resolved;
     out[file] = `${JSON.stringify(camel({ Family, ...rest }), null, 2)}\n`;
   }
+  // The API's target group and service, as `aws elbv2 create-target-group` /
+  // `modify-target-group-attributes` and `aws ecs create-service` inputs.
+  const tg = resourceOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup', (p) => p.Name === 'chat-api');
+  const pick = (keys: string[]) => Object.fromEntries(keys.filter((k) => tg[k] !== undefined).map((k) => [k, tg[k]]));
+  out['target-group.json'] = json({
+    ...pick(['Name', 'Protocol', 'ProtocolVersion', 'Port']),
+    VpcId: '<VPC_ID>',
+    ...pick(['TargetType', 'HealthCheckEnabled', 'HealthCheckProtocol', 'HealthCheckPath', 'HealthCheckIntervalSeconds', 'HealthCheckTimeoutSeconds', 'HealthyThresholdCount', 'UnhealthyThresholdCount', 'Matcher']),
+  });
+  out['target-group-attributes.json'] = json({ TargetGroupArn: '<TARGET_GROUP_ARN>', Attributes: tg.TargetGroupAttributes });
+  const svc = resourceOf(template, 'AWS::ECS::Service', (p) => p.ServiceName === 'chat-api');
+  const lbs = (svc.LoadBalancers as Array<Record<string, Json>>).map((lb) => ({ targetGroupArn: '<TARGET_GROUP_ARN>', containerName: lb.ContainerName, containerPort: lb.ContainerPort }));
+  const dc = svc.DeploymentConfiguration as Record<string, Record<string, Json>>;
+  out['service.json'] = json({
+    cluster: '<CLUSTER_NAME>',
+    serviceName: svc.ServiceName,
+    taskDefinition: 'chat-api',
+    launchType: svc.LaunchType,
+    networkConfiguration: { awsvpcConfiguration: { subnets: ['<PRIVATE_SUBNET_A>', '<PRIVATE_SUBNET_B>'], securityGroups: ['<API_SECURITY_GROUP>'], assignPublicIp: 'DISABLED' } },
+    loadBalancers: lbs,
+    healthCheckGracePeriodSeconds: svc.HealthCheckGracePeriodSeconds,
+    deploymentConfiguration: {
+      minimumHealthyPercent: dc.MinimumHealthyPercent,
+      maximumPercent: dc.MaximumPercent,
+      deploymentCircuitBreaker: { enable: dc.DeploymentCircuitBreaker.Enable, rollback: dc.DeploymentCircuitBreaker.Rollback },
+    },
+    enableExecuteCommand: svc.EnableExecuteCommand,
+    propagateTags: svc.PropagateTags,
+  });
   return out;
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+function resourceOf(template: Template, type: string, match: (props: Record<string, Json>) => boolean): Record<string, Json> {
+  const found = Object.values(template.Resources).find((r) => r.Type === type && r.Properties && match(r.Properties));
+  if (!found?.Properties) throw new Error(`no ${type} of the API in the template`);
+  return found.Properties;
 }
 
 /** Replaces intrinsic functions with the value they stand for, or a <PLACEHOLDER>. */

@@ -12,12 +12,16 @@ export const HEALTH_CHECK_PATH = '/readyz';
 export const SHUTDOWN_GRACE_MS = 10_000;
 /** The node force-quits this long after the grace period (server/src/process-lifecycle.ts). */
 export const FORCE_QUIT_MARGIN_MS = 5_000;
+/** The node polls the task metadata this often (server/src/cluster/ecs-task-stop.ts). */
+export const TASK_STOP_POLL_MS = 2_000;
+/** The drain closes every connection still open at this share of the grace (cluster/drain.ts). */
+export const DRAIN_HARD_STOP_SHARE = 0.8;
 /**
- * ALB deregistration delay: the node starts its spread drain when ECS marks the task to stop
- * (DRAIN_ON_TASK_STOP), which is also when deregistration starts, so the delay must outlast the
- * whole drain; only connections still open at its end are cut by the ALB.
+ * ALB deregistration delay = SHUTDOWN_GRACE_MS: the node starts its spread drain when ECS marks
+ * the task to stop (DRAIN_ON_TASK_STOP), which is when deregistration starts, and has closed its
+ * last socket by poll + 80 % of the grace, before the ALB would cut anything.
  */
-export const DEREGISTRATION_DELAY_S = (SHUTDOWN_GRACE_MS + FORCE_QUIT_MARGIN_MS) / 1000;
+export const DEREGISTRATION_DELAY_S = SHUTDOWN_GRACE_MS / 1000;
 /** ECS stopTimeout: SIGTERM → SIGKILL; must cover grace + force-quit margin. */
 export const STOP_TIMEOUT_S = 30;
 

@@ -106,6 +106,12 @@ export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluste
       // A kick, leave or role change on one node must not be served from another's cache.
       io.on('membership:forget', (roomId, userId) => chat.membershipCache.forgetLocal(roomId, userId));
       chat.membershipCache.forgetOnPeers = (roomId, userId) => io.serverSideEmit('membership:forget', roomId, userId);
+      io.on('user-rooms:forget', (userId) => chat.userRooms.cache.forgetLocal(userId));
+      chat.userRooms.cache.forgetOnPeers = (userId) => io.serverSideEmit('user-rooms:forget', userId);
+      // Every node keeps the newest page of active rooms: edits, deletes and reactions reach all of them.
+      io.on('history:updated', (m, v) => chat.historyCache.applyUpdate(m, v));
+      chat.historyCache.updateOnPeers = (m, v) => io.serverSideEmit('history:updated', m, v);
+      chat.historyCache.linked = () => adapter.isUp();
       const hb = startHeartbeat({
         store,
         log,
@@ -118,7 +124,8 @@ export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluste
       heartbeat = hb;
       adapter.onRecovered(() => {
         hb.requestResync();
-        const run: Promise<void> = resyncRooms(io, chat.repos, log)
+        chat.historyCache.clear();
+        const run: Promise<void> = resyncRooms(io, chat.userRooms, log)
           .catch((err: unknown) => log.warn({ err }, 'room resync failed'))
           .finally(() => {
             if (roomResync === run) roomResync = null;

@@ -1,7 +1,7 @@
 // Heals this node's shared state after Redis lost part of it (an outage, a restart
 // without persistence, or peers reaping us during a long pause): what Redis holds
 // is reconciled with the sockets really connected here.
-import type { Repositories } from '../data/repositories';
+import type { UserRooms } from '../domain/rooms/user-rooms';
 import type { RedisPresenceStore } from '../data/presence-redis.store';
 import type { PresenceService } from '../domain/presence/presence.service';
 import type { Logger } from '../logger';
@@ -31,7 +31,9 @@ export async function resyncPresence(io: AppServer, store: RedisPresenceStore, p
  * Re-derives each local socket's room subscriptions from the memberships: a join or
  * kick made on another node while our subscriber was down never reached us.
  */
-export async function resyncRooms(io: AppServer, repos: Repositories, log: Logger): Promise<void> {
+export async function resyncRooms(io: AppServer, userRooms: UserRooms, log: Logger): Promise<void> {
+  // Invalidations of the room lists sent while the link was down never arrived either.
+  userRooms.cache.clear();
   const byUser = new Map<string, AppSocket[]>();
   for (const socket of io.of('/').sockets.values()) {
     const list = byUser.get(socket.data.userId) ?? [];
@@ -40,7 +42,7 @@ export async function resyncRooms(io: AppServer, repos: Repositories, log: Logge
   }
   let changed = 0;
   await inBatches([...byUser], async ([userId, sockets]) => {
-    const wanted = new Set((await repos.memberships.roomIdsOf(userId)).map(roomChannel));
+    const wanted = new Set((await userRooms.of(userId)).map(roomChannel));
     for (const socket of sockets) {
       if (!socket.connected) continue;
       // Only chat-room channels are derived from memberships; anything else is left alone.

@@ -53,3 +53,12 @@ export async function isFerretDb(conn: Connection): Promise<boolean> {
   const info = await conn.db!.admin().command({ buildInfo: 1 });
   return typeof info.ferretdbVersion === 'string';
 }
+
+/**
+ * Whether FerretDB serves `_id` equality from an index here. FerretDB 1.24 alone does not (its
+ * `_id` index is on another JSON expression than its filter: every lookup scans), and then one
+ * range query is cheaper than a page of lookups; tools/devdb adds that expression index
+ * (docs/architecture.md), which makes a lookup ~1 ms. A FerretDB other than devdb would want
+ * HISTORY_READS=range.
+ */
+export const FERRETDB_ID_LOOKUPS_INDEXED = true;

@@ -11,6 +11,7 @@ export interface Metrics {
   broadcasts: Counter<'event'>;
   /** Database commands sent, by command name: the send path's database budget. */
   dbCommands: Counter<'command'>;
+  historyPages: Counter<'source'>;
 }
 
 /** Creates the registry with default process metrics plus the socket/event metrics. */
@@ -43,5 +44,11 @@ export function createMetrics(labels: Record<string, string> = {}): Metrics {
     messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Messages durably stored by this node', registers: [registry] }),
     broadcasts: new Counter({ name: 'chat_broadcasts_total', help: 'Server-to-client broadcasts emitted by this node', labelNames: ['event'], registers: [registry] }),
     dbCommands: new Counter({ name: 'chat_db_commands_total', help: 'MongoDB commands sent by this node, by command', labelNames: ['command'], registers: [registry] }),
+    historyPages: new Counter({
+      name: 'chat_history_pages_total',
+      help: 'History pages served, by source: cache (newest page from memory), range (one range query) or points (_id lookups)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
   };
 }

@@ -63,7 +63,7 @@ const components: Record<string, Schema> = {
       {
         code: { enum: ERROR_CODES },
         message: str,
-        details: { description: 'VALIDATION_FAILED: a list of { path, message }; RATE_LIMITED: { retryAfterMs }; INTERNAL: { requestId }' },
+        details: { description: 'VALIDATION_FAILED: a list of { path, message }; RATE_LIMITED: { retryAfterMs, limit? (login and registration: which limit) }; INTERNAL: { requestId }' },
       },
       ['code', 'message'],
     ),

@@ -84,7 +84,9 @@ interface Slot {
 export function createConnectionLimiter(opts: ConnectionLimitOptions): ConnectionLimiter {
   const { redis, log } = opts;
   const prefix = opts.keyPrefix ?? 'chat:conn';
-  const slots = new Map<string, Slot>();
+  // Keyed by the engine connection: its 'close' listener (shared, `this` = the connection)
+  // finds the slot without a per-socket closure.
+  const slots = new Map<object, Slot>();
   // Local counts: the whole truth without Redis, the fallback while Redis is down.
   const perUser = new Map<string, number>();
   const perIp = new Map<string, number>();
@@ -126,11 +128,11 @@ export function createConnectionLimiter(opts: ConnectionLimitOptions): Connectio
     }
   }
 
-  function release(socketId: string): void {
-    const slot = slots.get(socketId);
+  function release(conn: object): void {
+    const slot = slots.get(conn);
     if (!slot || slot.released) return;
     slot.released = true;
-    slots.delete(socketId);
+    slots.delete(conn);
     bump(perUser, slot.userKey, -1);
     bump(perIp, slot.ipKey, -1);
     if (redis && redis.status === 'ready') {
@@ -158,6 +160,12 @@ export function createConnectionLimiter(opts: ConnectionLimitOptions): Connectio
       }, Math.max(250, Math.floor(opts.leaseMs / 3)))
     : null;
   refresher?.unref();
+  function releaseOnDisconnect(this: AppSocket): void {
+    release(this.conn);
+  }
+  function releaseOnClose(this: object): void {
+    release(this);
+  }
 
   return {
     middleware(socket, next) {
@@ -186,13 +194,13 @@ export function createConnectionLimiter(opts: ConnectionLimitOptions): Connectio
           refused?.inc({ limit: which });
           return next(refusal(which, which === 'user' ? opts.maxPerUser : opts.maxPerIp));
         }
-        slots.set(socket.id, slot);
+        slots.set(socket.conn, slot);
         bump(perUser, slot.userKey, 1);
         bump(perIp, slot.ipKey, 1);
         // A socket refused by a later middleware, or whose client left mid-handshake, never
         // emits 'disconnect'; the engine connection closing releases the slot then.
-        socket.once('disconnect', () => release(socket.id));
-        socket.conn.once('close', () => release(socket.id));
+        socket.on('disconnect', releaseOnDisconnect);
+        socket.conn.on('close', releaseOnClose);
         next();
       });
     },

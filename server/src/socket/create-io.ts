@@ -7,22 +7,28 @@ import type { Metrics } from '../http/metrics';
 import type { Logger } from '../logger';
 import { toErrorBody } from '../errors';
 import { authMiddleware, handshakeError } from './auth.middleware';
-import { attachHandlers, type SocketHandler } from './define-handler';
+import { socketHandlers, type SocketHandler } from './define-handler';
 import { userChannel } from './room-names';
 import { clearExpiry, scheduleExpiry } from './session';
 import type { AppServer, AppSocket } from './types';
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
+/**
+ * The socket's child logger (socketId, userId), made when called: an idle socket holds no
+ * logger of its own, and a handshake that logs nothing builds none.
+ */
+export type SocketLog = () => Logger;
+
 export interface ConnectionHooks {
   /**
    * Runs as handshake middleware after auth, so the socket is subscribed to its
    * rooms before the client sees `connect`; a failure refuses the handshake.
    */
-  onConnect?(socket: AppSocket, log: Logger): Promise<void>;
+  onConnect?(socket: AppSocket, log: SocketLog): Promise<void>;
   /** Runs once the socket is connected (paired with onDisconnect). */
-  afterConnect?(socket: AppSocket, log: Logger): void;
-  onDisconnect?(socket: AppSocket, log: Logger): void;
+  afterConnect?(socket: AppSocket, log: SocketLog): void;
+  onDisconnect?(socket: AppSocket, log: SocketLog): void;
 }
 
 export interface IoDeps {
@@ -46,33 +52,43 @@ export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
   });
   io.use(authMiddleware(deps.tokens));
   for (const mw of deps.extraMiddleware ?? []) io.use(mw);
+  const socketLog = (socket: AppSocket): Logger => deps.log.child({ socketId: socket.id, userId: socket.data.userId });
+  const debug = deps.log.isLevelEnabled('debug');
   io.use((socket, next) => {
-    const log = deps.log.child({ socketId: socket.id, userId: socket.data.userId });
+    const log: SocketLog = () => socketLog(socket);
     void (async () => {
       await socket.join(userChannel(socket.data.userId));
       for (const hook of deps.hooks) await hook.onConnect?.(socket, log);
     })().then(
       () => next(),
       (err: unknown) => {
-        const body = toErrorBody(err, log);
+        const body = toErrorBody(err, log());
         next(handshakeError(body.code, body.message));
       },
     );
   });
 
+  const attachHandlers = socketHandlers(deps.handlers, deps.metrics, socketLog);
+  // Shared by every socket (`this` is the socket): a connected socket holds no closure for it.
+  function onDisconnect(this: AppSocket, reason: string): void {
+    disconnected(this, reason);
+  }
+  function disconnected(socket: AppSocket, reason: string): void {
+    deps.metrics.connectedSockets.dec();
+    clearExpiry(socket);
+    const log: SocketLog = () => socketLog(socket);
+    if (debug) log().debug({ reason }, 'socket disconnected');
+    for (const hook of deps.hooks) hook.onDisconnect?.(socket, log);
+  }
+
   io.on('connection', (socket) => {
-    const log = deps.log.child({ socketId: socket.id, userId: socket.data.userId });
     deps.metrics.connectedSockets.inc();
     scheduleExpiry(socket);
-    attachHandlers(socket, deps.handlers, deps.metrics, log);
-    socket.on('disconnect', (reason) => {
-      deps.metrics.connectedSockets.dec();
-      clearExpiry(socket);
-      log.debug({ reason }, 'socket disconnected');
-      for (const hook of deps.hooks) hook.onDisconnect?.(socket, log);
-    });
+    attachHandlers(socket);
+    socket.on('disconnect', onDisconnect);
+    const log: SocketLog = () => socketLog(socket);
     for (const hook of deps.hooks) hook.afterConnect?.(socket, log);
-    log.debug('socket connected');
+    if (debug) log().debug('socket connected');
   });
   return io;
 }

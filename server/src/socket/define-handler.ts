@@ -11,7 +11,8 @@ import type { AppSocket } from './types';
 export interface HandlerContext {
   userId: string;
   socket: AppSocket;
-  log: Logger;
+  /** The socket's child logger, made on first use (most requests never log). */
+  readonly log: Logger;
 }
 
 export interface SocketHandler {
@@ -36,10 +37,14 @@ export function defineHandler<P>(
   };
 }
 
-/** Registers handlers on a connected socket, with metrics and per-request logs. */
-export function attachHandlers(socket: AppSocket, handlers: SocketHandler[], metrics: Metrics, log: Logger): void {
-  for (const h of handlers) {
-    socket.on(h.event, (...args: unknown[]) => {
+/**
+ * Builds, once per server, one listener per event shared by every socket (Socket.IO calls
+ * an event listener with `this` = the socket), so a connected socket holds no closure per
+ * event; returns what registers them on a socket. `socketLog` makes a socket's child logger.
+ */
+export function socketHandlers(handlers: SocketHandler[], metrics: Metrics, socketLog: (socket: AppSocket) => Logger): (socket: AppSocket) => void {
+  const listeners = handlers.map((h) => {
+    const handle = (socket: AppSocket, args: unknown[]): void => {
       // A client may emit with only a callback: then the callback is the first argument.
       let payload = args[0];
       let ack = args[1] as AckCallback | undefined;
@@ -47,29 +52,45 @@ export function attachHandlers(socket: AppSocket, handlers: SocketHandler[], met
         ack = payload as AckCallback;
         payload = undefined;
       }
+      let log: Logger | null = null;
+      const ctx: HandlerContext = {
+        userId: socket.data.userId,
+        socket,
+        get log() {
+          return (log ??= socketLog(socket));
+        },
+      };
       if (typeof ack !== 'function') {
         if (!h.ackOptional) {
           metrics.eventsHandled.inc({ event: h.event, outcome: 'NO_ACK' });
-          log.debug({ event: h.event }, 'request without ack callback dropped');
+          ctx.log.debug({ event: h.event }, 'request without ack callback dropped');
           return;
         }
         ack = undefined;
       }
       const started = process.hrtime.bigint();
-      const ctx: HandlerContext = { userId: socket.data.userId, socket, log };
       void Promise.resolve()
         .then(() => h.run(ctx, payload))
         .then(
           (data): AckResponse => ({ ok: true, data: data ?? {} }),
-          (err: unknown): AckResponse => ({ ok: false, error: toErrorBody(err, log.child({ event: h.event })) }),
+          (err: unknown): AckResponse => ({ ok: false, error: toErrorBody(err, ctx.log.child({ event: h.event })) }),
         )
         .then((response) => {
           const outcome = response.ok ? 'ok' : response.error.code;
           metrics.eventsHandled.inc({ event: h.event, outcome });
           metrics.ackLatency.observe({ event: h.event, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
-          if (!response.ok && response.error.code !== 'INTERNAL') log.debug({ event: h.event, code: response.error.code }, 'request refused');
+          if (!response.ok && response.error.code !== 'INTERNAL' && ctx.log.isLevelEnabled('debug')) {
+            ctx.log.debug({ event: h.event, code: response.error.code }, 'request refused');
+          }
           ack?.(response);
         });
-    });
-  }
+    };
+    function listener(this: AppSocket, ...args: unknown[]): void {
+      handle(this, args);
+    }
+    return { event: h.event, listener };
+  });
+  return (socket) => {
+    for (const { event, listener } of listeners) socket.on(event, listener as never);
+  };
 }

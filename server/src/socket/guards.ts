@@ -9,7 +9,7 @@ import type { SocketHandler } from './define-handler';
 import { createSessionRevoker } from './session-revocation';
 import { createSlowConsumerGuard } from './slow-consumer';
 import type { AppServer, AppSocket } from './types';
-import { answerUnknownEvents } from './unknown-events';
+import { unknownEventAnswerer } from './unknown-events';
 
 export interface SocketGuards {
   /** For createIo's extraMiddleware (they run after authentication). */
@@ -40,13 +40,13 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
     log,
     registry: deps.metrics.registry,
   });
-  const known = new Set<string>(handlers.map((h) => h.event));
+  const answerUnknownEvents = unknownEventAnswerer(new Set<string>(handlers.map((h) => h.event)));
   return {
     middleware: [revoker.middleware, connections.middleware],
     hooks: {
       afterConnect(socket) {
         slow.watch(socket);
-        answerUnknownEvents(socket, known);
+        answerUnknownEvents(socket);
         revoker.afterConnect(socket);
       },
     },

@@ -58,13 +58,22 @@ export function createSessionRevoker(revocation: Revocation, log: Logger): Sessi
   }
   revocation.onRevoked(onRevoked);
 
-  const forget = (socket: AppSocket) => {
+  function forget(socket: AppSocket): void {
     const jti = info.get(socket)?.jti;
     if (!jti) return;
     const set = byJti.get(jti);
     set?.delete(socket);
     if (set?.size === 0) byJti.delete(jti);
-  };
+  }
+  // Shared listeners (`this` = the socket): nothing per socket beyond the registration.
+  function forgetOnDisconnect(this: AppSocket): void {
+    forget(this);
+  }
+  const sockets = new WeakMap<object, AppSocket>();
+  function forgetOnClose(this: object): void {
+    const socket = sockets.get(this);
+    if (socket) forget(socket);
+  }
 
   return {
     middleware(socket, next) {
@@ -80,12 +89,13 @@ export function createSessionRevoker(revocation: Revocation, log: Logger): Sessi
         const set = byJti.get(t.jti) ?? new Set<AppSocket>();
         set.add(socket);
         byJti.set(t.jti, set);
-        socket.conn.once('close', () => forget(socket));
+        sockets.set(socket.conn, socket);
+        socket.conn.on('close', forgetOnClose);
       }
       next();
     },
     afterConnect(socket) {
-      socket.once('disconnect', () => forget(socket));
+      if (info.get(socket)?.jti) socket.on('disconnect', forgetOnDisconnect);
       const t = info.get(socket);
       if (t && revocation.isRevoked(t)) expire(socket, 'revoked during handshake');
     },

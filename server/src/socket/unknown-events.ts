@@ -4,13 +4,17 @@
 import type { AckResponse } from '../contracts/ack';
 import type { AppSocket } from './types';
 
-export function answerUnknownEvents(socket: AppSocket, known: ReadonlySet<string>): void {
-  socket.onAny((event: unknown, ...args: unknown[]) => {
+/** Builds once per server the catch-all listener (shared by every socket) and returns its installer. */
+export function unknownEventAnswerer(known: ReadonlySet<string>): (socket: AppSocket) => void {
+  function answer(event: unknown, ...args: unknown[]): void {
     if (typeof event === 'string' && known.has(event)) return;
     const ack = args[args.length - 1];
     if (typeof ack !== 'function') return;
     const name = String(event).slice(0, 64);
     const response: AckResponse = { ok: false, error: { code: 'NOT_FOUND', message: `unknown event ${JSON.stringify(name)}` } };
     (ack as (r: AckResponse) => void)(response);
-  });
+  }
+  return (socket) => {
+    socket.onAny(answer);
+  };
 }

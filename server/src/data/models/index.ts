@@ -41,6 +41,24 @@ export interface MembershipDoc {
   lastReadSeq: number;
 }
 
+/**
+ * The rooms one user is a member of, so that connect and room:list read one document by
+ * `_id` instead of querying memberships by user (a scan on the embedded database). An
+ * index of the memberships, never the authority: see domain/rooms/user-rooms.ts for the
+ * write order that keeps it from listing a room the user is not a member of.
+ */
+export interface UserRoomsDoc {
+  /** The user id. */
+  _id: string;
+  roomIds: string[];
+}
+
+/** One-off data migrations already applied to this database (see user-rooms.repository). */
+export interface MigrationDoc {
+  _id: string;
+  at: Date;
+}
+
 /** Invitations to private rooms and bans after a kick: one record per (room, user). */
 export interface RoomAccessDoc {
   _id: string;
@@ -66,6 +84,11 @@ export interface MessageDoc {
   editedAt: Date | null;
   deletedAt: Date | null;
   reactions: Record<string, string[]>;
+  /**
+   * Bumped by every edit, delete and reaction (absent = 0, as stored by a send): lets a node's
+   * history cache order updates that reach it out of order (domain/messages/history-cache.ts).
+   */
+  v?: number;
 }
 
 const userSchema = new Schema<UserDoc>(
@@ -126,6 +149,22 @@ const roomAccessSchema = new Schema<RoomAccessDoc>(
   { versionKey: false, collection: 'room_access' },
 );
 
+const userRoomsSchema = new Schema<UserRoomsDoc>(
+  {
+    _id: { type: String, required: true },
+    roomIds: { type: [String], default: [] },
+  },
+  { versionKey: false, collection: 'user_rooms' },
+);
+
+const migrationSchema = new Schema<MigrationDoc>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'migrations' },
+);
+
 const messageSchema = new Schema<MessageDoc>(
   {
     _id: { type: String, required: true },
@@ -140,6 +179,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     reactions: { type: Schema.Types.Mixed, default: () => ({}) },
+    v: { type: Number },
   },
   { versionKey: false, collection: 'messages', minimize: false },
 );
@@ -154,6 +194,8 @@ export interface Models {
   Membership: Model<MembershipDoc>;
   RoomAccess: Model<RoomAccessDoc>;
   Message: Model<MessageDoc>;
+  UserRooms: Model<UserRoomsDoc>;
+  Migration: Model<MigrationDoc>;
 }
 
 /** Registers the models on a connection (not the mongoose global). */
@@ -164,6 +206,8 @@ export function defineModels(conn: Connection): Models {
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
     RoomAccess: conn.model<RoomAccessDoc>('RoomAccess', roomAccessSchema),
     Message: conn.model<MessageDoc>('Message', messageSchema),
+    UserRooms: conn.model<UserRoomsDoc>('UserRooms', userRoomsSchema),
+    Migration: conn.model<MigrationDoc>('Migration', migrationSchema),
   };
 }
 

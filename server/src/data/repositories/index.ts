@@ -4,15 +4,19 @@ import { membershipsRepository } from './memberships.repository';
 import { messagesRepository } from './messages.repository';
 import { roomAccessRepository } from './room-access.repository';
 import { roomsRepository } from './rooms.repository';
+import { userRoomsRepository } from './user-rooms.repository';
 import { usersRepository } from './users.repository';
+import type { LookupOptions } from './by-ids';
 
-export function createRepositories(models: Models) {
+/** `pointLookups`: read lists of _ids one by one (FerretDB), not with `$in` (see by-ids.ts). */
+export function createRepositories(models: Models, lookup: LookupOptions = { pointLookups: false }) {
   return {
     users: usersRepository(models),
-    rooms: roomsRepository(models),
-    memberships: membershipsRepository(models),
+    rooms: roomsRepository(models, lookup),
+    memberships: membershipsRepository(models, lookup),
+    userRooms: userRoomsRepository(models),
     roomAccess: roomAccessRepository(models),
-    messages: messagesRepository(models),
+    messages: messagesRepository(models, lookup),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -2,13 +2,14 @@
 import type { Role } from '../../contracts/dto';
 import type { MembershipDoc, Models } from '../models';
 import { isDuplicateKey, membershipId } from '../ids';
+import { findByIds, type LookupOptions } from './by-ids';
 
 export interface JoinedCursor {
   at: Date;
   id: string;
 }
 
-export function membershipsRepository({ Membership }: Models) {
+export function membershipsRepository({ Membership }: Models, lookup: LookupOptions = { pointLookups: false }) {
   return {
     get: (roomId: string, userId: string) => Membership.findById(membershipId(roomId, userId)).lean<MembershipDoc>().exec(),
 
@@ -29,11 +30,12 @@ export function membershipsRepository({ Membership }: Models) {
     advanceRead: async (roomId: string, userId: string, seq: number) =>
       (await Membership.updateOne({ _id: membershipId(roomId, userId) }, { $max: { lastReadSeq: seq } }).exec()).modifiedCount > 0,
 
+    /** Scans (or, on MongoDB, reads the by_user index): for repairs, never the hot paths (use userRooms). */
     roomIdsOf: async (userId: string): Promise<string[]> =>
       (await Membership.find({ userId }, { roomId: 1 }).lean<Pick<MembershipDoc, 'roomId'>[]>().exec()).map((m) => m.roomId),
 
     ofUserInRooms: (userId: string, roomIds: string[]) =>
-      Membership.find({ _id: { $in: roomIds.map((r) => membershipId(r, userId)) } }).lean<MembershipDoc[]>().exec(),
+      findByIds(Membership, roomIds.map((r) => membershipId(r, userId)), lookup),
 
     /** Members in join order, keyset on (joinedAt, _id). */
     pageByRoom(roomId: string, after: JoinedCursor | null, limit: number) {

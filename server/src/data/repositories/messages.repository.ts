@@ -9,13 +9,16 @@
 //
 // Inserts go through a group commit (insert-batcher.ts).
 //
-// History pages are one range query on (roomId, seq), served by that index on MongoDB.
-// FerretDB 1.24 uses no index for reads (its SQLite handler's _id index is declared on a
-// different JSON expression than the one it filters with, so even _id lookups scan), so
-// there every page costs a scan: one query is the cheapest form it can take.
+// History pages come in two forms (config HISTORY_READS): one range query on (roomId, seq),
+// served by that index on MongoDB; or `_id` lookups by `roomId:seq` (message-points.ts) where
+// the database scans for anything but `_id` equality (FerretDB).
+//
+// Every edit, delete and reaction bumps `v`, so per-node caches can order updates.
 import type { MessageDoc, Models } from '../models';
 import { messageDocId } from '../ids';
 import { createInsertBatcher } from '../insert-batcher';
+import { findByIds, type LookupOptions } from './by-ids';
+import { messagePoints } from './message-points';
 
 export interface HistoryQuery {
   beforeSeq?: number;
@@ -25,7 +28,7 @@ export interface HistoryQuery {
 
 const MAX_SEQ_ATTEMPTS = 50;
 
-export function messagesRepository({ Message }: Models) {
+export function messagesRepository({ Message }: Models, lookup: LookupOptions = { pointLookups: false }) {
   // Sends of many rooms share one insertMany (group commit); one room's sends are serialised
   // by the service, so a batch never holds two seqs of one room and no seq is skipped.
   const inserts = createInsertBatcher<MessageDoc>(Message.collection as never);
@@ -46,11 +49,15 @@ export function messagesRepository({ Message }: Models) {
     return { items: docs.slice(0, q.limit).reverse(), hasMore: docs.length > q.limit };
   }
 
+  const points = messagePoints(Message);
+
   return {
     maxSeq,
     findById: byId,
     /** Insert commands sent and messages they carried (group-commit efficiency). */
     insertStats: inserts.stats,
+    /** True if the message at (roomId, seq) is stored: one `_id` lookup. */
+    existsAt: points.exists,
 
     /** Stores the message at the next free seq; `created: false` returns the message already sent. */
     async insertNext(
@@ -78,13 +85,21 @@ export function messagesRepository({ Message }: Models) {
       throw new Error(`seq allocation did not converge for room ${doc.roomId}`);
     },
 
-    /** A history page in ascending seq, per the contract's afterSeq/beforeSeq rules. */
+    /** A history page in ascending seq, per the contract's afterSeq/beforeSeq rules: one range query. */
     page: pageByRange,
+
+    /** The same page read by `_id` lookups; `lastSeqHint` is the room's lastSeq (it may lag). */
+    pageByPoints: points.page,
+
+    /** inRange by `_id` lookups (falls back to the range query for a gap too large for lookups). */
+    async inRangeByPoints(roomId: string, fromSeq: number, toSeq: number): Promise<MessageDoc[]> {
+      return (await points.inRange(roomId, fromSeq, toSeq)) ?? this.inRange(roomId, fromSeq, toSeq);
+    },
 
     /** The messages at the given (roomId, seq) pairs: each room's last message for room:list. */
     async atSeqs(pairs: Array<{ roomId: string; seq: number }>): Promise<MessageDoc[]> {
       if (pairs.length === 0) return [];
-      return Message.find({ _id: { $in: pairs.map((p) => messageDocId(p.roomId, p.seq)) } }).lean<MessageDoc[]>().exec();
+      return findByIds(Message, pairs.map((p) => messageDocId(p.roomId, p.seq)), lookup);
     },
 
     inRange: (roomId: string, fromSeq: number, toSeq: number) =>
@@ -92,18 +107,18 @@ export function messagesRepository({ Message }: Models) {
 
     /** Edits a live message; null if it does not exist or is deleted. */
     edit: (id: string, text: string, at: Date) =>
-      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text, editedAt: at } }, { new: true }).lean<MessageDoc>().exec(),
+      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text, editedAt: at }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 
     /** Soft delete: keeps id and seq; text and reactions are cleared. */
     softDelete: (id: string, at: Date) =>
-      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} } }, { new: true }).lean<MessageDoc>().exec(),
+      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 
     /** Adds or removes one user's reaction; an emptied emoji disappears. */
     async react(id: string, emoji: string, userId: string, add: boolean): Promise<MessageDoc | null> {
       const path = `reactions.${emoji}`;
       const res = add
-        ? await Message.updateOne({ _id: id, deletedAt: null }, { $addToSet: { [path]: userId } }).exec()
-        : await Message.updateOne({ _id: id, deletedAt: null }, { $pull: { [path]: userId } }).exec();
+        ? await Message.updateOne({ _id: id, deletedAt: null }, { $addToSet: { [path]: userId }, $inc: { v: 1 } }).exec()
+        : await Message.updateOne({ _id: id, deletedAt: null }, { $pull: { [path]: userId }, $inc: { v: 1 } }).exec();
       if (res.matchedCount === 0) return null;
       if (!add) await Message.updateOne({ _id: id, [path]: { $size: 0 } }, { $unset: { [path]: 1 } }).exec();
       return byId(id);

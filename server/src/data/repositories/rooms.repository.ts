@@ -1,8 +1,9 @@
-// Rooms: metadata, the lastSeq hint, member counts and the activity order of room:list.
+// Rooms: metadata, the lastSeq hint and member counts.
 import type { Models, RoomDoc } from '../models';
 import { isDuplicateKey } from '../ids';
+import { findByIds, type LookupOptions } from './by-ids';
 
-export function roomsRepository({ Room, Membership }: Models) {
+export function roomsRepository({ Room, Membership }: Models, lookup: LookupOptions = { pointLookups: false }) {
   return {
     /** Inserts; resolves false if a room with that _id exists (direct rooms). */
     async create(room: RoomDoc): Promise<boolean> {
@@ -15,7 +16,7 @@ export function roomsRepository({ Room, Membership }: Models) {
       }
     },
     findById: (id: string) => Room.findById(id).lean<RoomDoc>().exec(),
-    byIds: (ids: string[]) => Room.find({ _id: { $in: ids } }).lean<RoomDoc[]>().exec(),
+    findByIds: (ids: string[]) => findByIds(Room, ids, lookup),
     remove: (id: string) => Room.deleteOne({ _id: id }).exec(),
 
     /**
@@ -29,7 +30,16 @@ export function roomsRepository({ Room, Membership }: Models) {
       return Room.updateOne({ _id: roomId }, { $max: max }).exec();
     },
 
-    /** Recounts instead of $inc so that concurrent joins cannot leave a drifted count. */
+    /**
+     * Moves memberCount by `by` (+1 after a membership was inserted, -1 after one was deleted)
+     * and resolves the room as it is now. Callers order it per room (FerretDB's $inc is
+     * read-modify-write); only a crash between the two writes can leave the count off,
+     * which recountMembers repairs.
+     */
+    bumpMembers: (roomId: string, by: number) =>
+      Room.findOneAndUpdate({ _id: roomId }, { $inc: { memberCount: by } }, { new: true }).lean<RoomDoc>().exec(),
+
+    /** Counts the memberships (a scan on the embedded database): repairs, not the join path. */
     async recountMembers(roomId: string): Promise<number> {
       const n = await Membership.countDocuments({ roomId }).exec();
       await Room.updateOne({ _id: roomId }, { $set: { memberCount: n } }).exec();

@@ -2,7 +2,7 @@
 // algorithm is accepted, so `alg: none` and HS/RS confusion are refused. Several
 // verification keys, chosen by the token's `kid`, let a signing key be rotated
 // while tokens signed with the previous one stay valid until they expire.
-import crypto from 'node:crypto';
+import crypto, { type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import type { Config } from '../../config';
 import { AppError, errors } from '../../errors';
@@ -29,18 +29,24 @@ export interface TokenService {
 /** Builds the token service from the validated JWT config. */
 export function createTokenService(cfg: Config['jwt'], isRevoked?: RevocationCheck): TokenService {
   const algorithm = cfg.algorithm as Algorithm;
-  const verifyKey = cfg.algorithm === 'HS256' ? cfg.secret! : cfg.publicKey!;
-  const signKey = cfg.algorithm === 'HS256' ? cfg.secret : cfg.privateKey;
-  const keysById = new Map(cfg.verifyKeys.map((k) => [k.kid, k.key]));
+  // Key objects made once: given a string, jsonwebtoken builds one on every call, first
+  // trying to parse an HS256 secret as a PEM public key and catching the throw. That failed
+  // parse (an Error with a stack trace) was the largest CPU cost of a socket handshake.
+  const hs = cfg.algorithm === 'HS256';
+  const toVerifyKey = (key: string): KeyObject => (hs ? crypto.createSecretKey(Buffer.from(key)) : crypto.createPublicKey(key));
+  const verifyKey: KeyObject = toVerifyKey(hs ? cfg.secret! : cfg.publicKey!);
+  const signSource = hs ? cfg.secret : cfg.privateKey;
+  const signKey: KeyObject | null = signSource ? (hs ? crypto.createSecretKey(Buffer.from(signSource)) : crypto.createPrivateKey(signSource)) : null;
+  const keysById = new Map(cfg.verifyKeys.map((k) => [k.kid, toVerifyKey(k.key)]));
+  const allKeys = [verifyKey, ...keysById.values()];
   if (cfg.keyId) keysById.set(cfg.keyId, verifyKey);
-  const allKeys = [verifyKey, ...cfg.verifyKeys.map((k) => k.key)];
   /**
    * A kid naming a configured key selects that key alone. A token without a kid (issued before
    * key ids were configured) is tried against every key, the current one first. An unknown kid
    * is refused once key ids are configured; without JWT_KEY_ID the current key is tried, as
    * before key ids existed (external issuers put a kid in every token).
    */
-  const keysFor = (kid: unknown): string[] => {
+  const keysFor = (kid: unknown): KeyObject[] => {
     if (kid === undefined) return allKeys;
     if (typeof kid === 'string' && keysById.has(kid)) return [keysById.get(kid)!];
     return cfg.keyId ? [] : [verifyKey];

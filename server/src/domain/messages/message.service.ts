@@ -14,6 +14,8 @@ import type { Limiter } from '../rate-limit';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { KeyedLock } from './room-lock';
+import type { HistoryCache } from './history-cache';
+import type { HistoryReader } from './history-reader';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -24,6 +26,10 @@ export interface MessageServiceDeps {
   /** Orders updates of one document (message, membership, room) across requests and nodes. */
   docLock: DocLock;
   onStored?: () => void;
+  /** Reads history pages (range or `_id` lookups, newest page from the cache). */
+  history: HistoryReader;
+  /** The newest pages this node keeps: told of every edit, delete and reaction. */
+  historyCache?: HistoryCache | null;
 }
 
 export interface SendInput {
@@ -35,7 +41,7 @@ export interface SendInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -62,6 +68,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
 
   async function announceUpdate(doc: MessageDoc): Promise<MessageDto> {
     const dto = toMessageDto(doc);
+    historyCache?.updated(dto, doc.v ?? 0);
     notifier.messageUpdated(dto);
     await events.messageUpdated(dto);
     return dto;
@@ -159,9 +166,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       if (q.beforeSeq !== undefined && q.afterSeq !== undefined) {
         throw errors.validation([{ path: '/', message: 'give beforeSeq or afterSeq, not both' }]);
       }
-      await access.member(q.roomId, userId);
-      const page = await repos.messages.page(q.roomId, { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT });
-      return { items: page.items.map(toMessageDto), hasMore: page.hasMore };
+      const { room } = await access.member(q.roomId, userId);
+      return history.page(room, { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT });
     },
 
     async markRead(userId: string, input: { roomId: string; seq: number }): Promise<{ lastReadSeq: number; unreadCount: number }> {

@@ -8,17 +8,19 @@ import type { PresenceStore } from './presence.store';
 
 export interface PresenceServiceDeps {
   repos: Repositories;
+  /** The user's room ids (cached): whom a presence change is announced to. */
+  roomsOf(userId: string): Promise<readonly string[]>;
   store: PresenceStore;
   notifier: Notifier;
   offlineGraceMs: number;
 }
 
-export function createPresenceService({ repos, store, notifier, offlineGraceMs }: PresenceServiceDeps) {
+export function createPresenceService({ repos, roomsOf, store, notifier, offlineGraceMs }: PresenceServiceDeps) {
   const pendingOffline = new Map<string, NodeJS.Timeout>();
 
   async function announce(userId: string, presence: PresenceDto): Promise<void> {
-    const roomIds = await repos.memberships.roomIdsOf(userId);
-    if (roomIds.length > 0) notifier.presenceUpdated(roomIds, presence);
+    const roomIds = await roomsOf(userId);
+    if (roomIds.length > 0) notifier.presenceUpdated([...roomIds], presence);
   }
 
   /** Ends a user's grace period: offline only if no socket came back anywhere. */
@@ -35,8 +37,12 @@ export function createPresenceService({ repos, store, notifier, offlineGraceMs }
       clearTimeout(pendingOffline.get(userId));
       pendingOffline.delete(userId);
       if (await store.addSocket(userId, socketId)) {
+        // Nobody to tell (no rooms): skip reading the user, the handshake's only other read.
+        const roomIds = await roomsOf(userId);
+        if (roomIds.length === 0) return;
         const user = await repos.users.findById(userId);
-        await announce(userId, { userId, status: 'online', lastSeenAt: user?.lastSeenAt ? new Date(user.lastSeenAt).toISOString() : null });
+        const lastSeenAt = user?.lastSeenAt ? new Date(user.lastSeenAt).toISOString() : null;
+        notifier.presenceUpdated([...roomIds], { userId, status: 'online', lastSeenAt });
       }
     },
 

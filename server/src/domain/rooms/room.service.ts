@@ -1,6 +1,6 @@
 // Rooms and membership: create, join, leave, invite, kick, roles, lists and DMs.
 import type { MemberDto, Page, Role, RoomDto, RoomSummaryDto } from '../../contracts/dto';
-import type { RoomDoc } from '../../data/models';
+import type { MembershipDoc, RoomDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { directRoomId, newId } from '../../data/ids';
 import { errors } from '../../errors';
@@ -12,6 +12,8 @@ import type { PresenceService } from '../presence/presence.service';
 import type { Limiter } from '../rate-limit';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
+import { roomCounters } from './room-counters';
+import type { UserRooms } from './user-rooms';
 
 export interface RoomServiceDeps {
   repos: Repositories;
@@ -22,30 +24,38 @@ export interface RoomServiceDeps {
   joinLimiter: Limiter;
   /** Orders updates of one room or membership document (see data/doc-lock.ts). */
   docLock: DocLock;
+  /** Every membership insert and delete goes through it (it keeps each user's room list). */
+  userRooms: UserRooms;
 }
 
-/** room:list order: most recent activity first, then _id descending. */
-const byActivityDesc = (a: RoomDoc, b: RoomDoc): number =>
-  b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
-const isAfter = (r: RoomDoc, c: { at: Date; id: string }): boolean =>
-  r.lastActivityAt.getTime() < c.at.getTime() || (r.lastActivityAt.getTime() === c.at.getTime() && r._id < c.id);
-
-export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock }: RoomServiceDeps) {
-  // memberCount is derived (recounted after each change), so a failed recount is not a failed
-  // request: the membership change already happened and the next change recounts again.
-  const recount = (roomId: string) =>
-    docLock.run(lockKeys.room(roomId), () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
+export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms }: RoomServiceDeps) {
+  // memberCount moves by one per membership really inserted or deleted (an $inc by _id, not a
+  // count of the memberships, which scans on the embedded database); ordered per room because
+  // FerretDB's $inc is read-modify-write. Resolves the room as updated, null if that failed:
+  // the membership change already happened, so a failed count is not a failed request.
+  const bumpMembers = (roomId: string, by: number) =>
+    docLock.run(lockKeys.room(roomId), () => repos.rooms.bumpMembers(roomId, by)).catch(() => null);
   const setRole = async (roomId: string, userId: string, role: Role) => {
     await docLock.run(lockKeys.membership(roomId, userId), () => repos.memberships.setRole(roomId, userId, role));
     access.cache.forget(roomId, userId);
   };
+  /** Deletes a membership (and its list entry); resolves whether it existed. */
   const removeMember = async (roomId: string, userId: string) => {
-    await repos.memberships.remove(roomId, userId);
-    access.cache.forget(roomId, userId);
+    try {
+      return await userRooms.remove(roomId, userId);
+    } finally {
+      access.cache.forget(roomId, userId);
+    }
+  };
+  /** Inserts a membership (and its list entry); resolves false if it existed. */
+  const insertMember = async (roomId: string, userId: string, role: Role, at: Date, lastReadSeq = 0) => {
+    const added = await repos.memberships.add(roomId, userId, role, at, lastReadSeq);
+    if (added) await userRooms.added(roomId, userId);
+    return added;
   };
 
   async function addMember(room: RoomDoc, userId: string, role: Role): Promise<boolean> {
-    const added = await repos.memberships.add(room._id, userId, role, new Date(), room.lastSeq);
+    const added = await insertMember(room._id, userId, role, new Date(), room.lastSeq);
     if (added) {
       await notifier.memberJoined(room._id, userId);
       await events.memberJoined(room._id, userId);
@@ -80,11 +90,11 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       };
       await repos.rooms.create(room);
       try {
-        await repos.memberships.add(room._id, userId, 'owner', now);
-        for (const id of memberIds) await repos.memberships.add(room._id, id, 'member', now);
+        await insertMember(room._id, userId, 'owner', now);
+        for (const id of memberIds) await insertMember(room._id, id, 'member', now);
       } catch (err) {
         // No transactions on every backend: undo by hand so a failed create leaves nothing.
-        await Promise.allSettled([repos.memberships.remove(room._id, userId), ...memberIds.map((id) => repos.memberships.remove(room._id, id))]);
+        await Promise.allSettled([userId, ...memberIds].map((id) => userRooms.remove(room._id, id)));
         await repos.rooms.remove(room._id).catch(() => undefined);
         throw err;
       }
@@ -106,15 +116,20 @@ export function createRoomService({ repos, access, notifier, events, presence, j
 
     async join(userId: string, roomId: string): Promise<RoomDto> {
       const room = await access.room(roomId);
-      if (await repos.memberships.get(roomId, userId)) return toRoomDto(room);
+      if (await repos.memberships.get(roomId, userId)) {
+        // Joining again is also how a member repairs a list entry a crash lost.
+        await userRooms.repair(roomId, userId, true);
+        return toRoomDto(room);
+      }
       await joinLimiter.consume(userId);
       if (room.type === 'direct') throw errors.forbidden('direct rooms cannot be joined');
       const record = await repos.roomAccess.get(roomId, userId);
       if (record?.kind === 'banned') throw errors.forbidden('you were removed from this room');
       if (room.type === 'private' && record?.kind !== 'invited') throw errors.forbidden('private room: an invitation is required');
       if (await addMember(room, userId, 'member')) {
-        await recount(roomId);
+        const updated = await bumpMembers(roomId, 1);
         if (record) await repos.roomAccess.remove(roomId, userId);
+        if (updated) return toRoomDto(updated);
       }
       return roomDto(roomId);
     },
@@ -122,14 +137,17 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     async leave(userId: string, roomId: string): Promise<Record<string, never>> {
       const room = await access.room(roomId);
       const membership = await repos.memberships.get(roomId, userId);
-      if (!membership) return {};
+      if (!membership) {
+        // Not a member: drop a list entry that says otherwise (a crash mid-write left it).
+        await userRooms.repair(roomId, userId, false);
+        return {};
+      }
       if (membership.role === 'owner') {
         const heir = (await repos.memberships.successorExcept(roomId, userId)) ?? null;
         if (heir) await setRole(roomId, heir.userId, 'owner');
       }
       await notifier.memberLeft(room._id, userId);
-      await removeMember(roomId, userId);
-      await recount(roomId);
+      if (await removeMember(roomId, userId)) await bumpMembers(roomId, -1);
       await events.memberLeft(roomId, userId);
       return {};
     },
@@ -155,8 +173,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       await repos.roomAccess.set(roomId, targetId, 'banned', userId);
       // Announce first so the kicked user hears it, then cut its sockets off everywhere.
       await notifier.memberLeft(roomId, targetId);
-      await removeMember(roomId, targetId);
-      await recount(roomId);
+      if (await removeMember(roomId, targetId)) await bumpMembers(roomId, -1);
       await events.memberLeft(roomId, targetId);
       return {};
     },
@@ -170,40 +187,43 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       return {};
     },
 
+    /**
+     * The user's rooms, most recent activity first. A user's rooms are few (bounded by what
+     * one person joins), so all of them are read by `_id` and ordered here; no query scans.
+     */
     async list(userId: string, q: { cursor?: string; limit?: number }): Promise<Page<RoomSummaryDto>> {
       const limit = q.limit ?? DEFAULT_LIMIT;
       const after = decodeCursor(q.cursor);
-      const roomIds = await repos.memberships.roomIdsOf(userId);
+      const roomIds = await userRooms.of(userId);
       if (roomIds.length === 0) return { items: [], nextCursor: null };
-      // Activity order comes from the exact counters, not the rooms' lagging checkpoints, so
-      // a user's own rooms are ordered here (one user's room count bounds the work).
-      const rooms = (await access.counters.overlayRooms(await repos.rooms.byIds(roomIds)))
-        .sort(byActivityDesc)
-        .filter((r) => !after || isAfter(r, after));
-      const page = rooms.slice(0, limit);
-      const ids = page.map((r) => r._id);
-      const [memberships, lastMessages] = await Promise.all([
-        repos.memberships.ofUserInRooms(userId, ids).then((ms) => access.counters.overlayMemberships(userId, ms, page)),
-        repos.messages.atSeqs(page.filter((r) => r.lastSeq > 0).map((r) => ({ roomId: r._id, seq: r.lastSeq }))),
-      ]);
-      const mine = new Map(memberships.map((m) => [m.roomId, m]));
-      const last = new Map(lastMessages.map((m) => [m.roomId, m]));
-      const items: RoomSummaryDto[] = [];
-      for (const r of page) {
-        const m = mine.get(r._id);
-        if (!m) continue; // left between the two reads
-        const lastReadSeq = Math.min(m.lastReadSeq, r.lastSeq);
-        const lastMessage = last.get(r._id);
-        items.push({
-          ...toRoomDto(r),
-          role: m.role,
-          lastReadSeq,
-          unreadCount: Math.max(0, r.lastSeq - lastReadSeq),
-          lastMessage: lastMessage ? toMessageDto(lastMessage) : null,
-        });
+      const [rooms, memberships] = await Promise.all([repos.rooms.findByIds([...roomIds]), repos.memberships.ofUserInRooms(userId, [...roomIds])]);
+      const mine = new Map<string, MembershipDoc>(memberships.map((m) => [m.roomId, m]));
+      // A listed room without a membership (or gone): not shown, and the list is repaired.
+      const found = new Set(rooms.map((r) => r._id));
+      for (const id of roomIds) {
+        if (!mine.has(id) || !found.has(id)) void userRooms.repair(id, userId, false).catch(() => undefined);
       }
+      const counters = await roomCounters(access.counters, userId, rooms.filter((r) => mine.has(r._id)), mine);
+      const ordered = [...counters]
+        .map(([id, c]) => ({ id, at: c.lastActivityAt.getTime(), c }))
+        .filter((e) => !after || e.at < after.at.getTime() || (e.at === after.at.getTime() && e.id < after.id))
+        .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      const page = ordered.slice(0, limit);
+      const byId = new Map(rooms.map((r) => [r._id, r]));
+      const lastMessages = await repos.messages.atSeqs(page.filter((e) => e.c.lastSeq > 0).map((e) => ({ roomId: e.id, seq: e.c.lastSeq })));
+      const last = new Map(lastMessages.map((m) => [m.roomId, m]));
+      const items: RoomSummaryDto[] = page.map(({ id, c }) => {
+        const lastMessage = last.get(id);
+        return {
+          ...toRoomDto({ ...byId.get(id)!, lastSeq: c.lastSeq }),
+          role: mine.get(id)!.role,
+          lastReadSeq: c.lastReadSeq,
+          unreadCount: Math.max(0, c.lastSeq - c.lastReadSeq),
+          lastMessage: lastMessage ? toMessageDto(lastMessage) : null,
+        };
+      });
       const tail = page[page.length - 1];
-      return { items, nextCursor: rooms.length > limit ? encodeCursor({ at: tail.lastActivityAt, id: tail._id }) : null };
+      return { items, nextCursor: ordered.length > limit ? encodeCursor({ at: new Date(tail.at), id: tail.id }) : null };
     },
 
     async members(userId: string, q: { roomId: string; cursor?: string; limit?: number }): Promise<Page<MemberDto>> {
@@ -225,6 +245,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (!users.some((u) => u._id === otherId)) throw errors.notFound('user');
       const roomId = directRoomId(userId, otherId);
       let room = await repos.rooms.findById(roomId);
+      let created = false;
       if (!room) {
         const now = new Date();
         const names = [userId, otherId].map((id) => users.find((u) => u._id === id)?.username ?? id).sort();
@@ -240,11 +261,17 @@ export function createRoomService({ repos, access, notifier, events, presence, j
           retentionDays: null,
         };
         // A concurrent dm:open for the same pair loses the insert race and reads the winner's room.
-        await repos.rooms.create(doc);
-        room = (await repos.rooms.findById(roomId))!;
+        created = await repos.rooms.create(doc);
       }
+      // Exact lastSeq: a member added back starts with everything before it read.
+      room = await access.room(roomId);
       const added = [await addMember(room, userId, 'member'), await addMember(room, otherId, 'member')];
-      if (added.some(Boolean)) await recount(roomId);
+      // A direct room is created with memberCount 2, right when this call inserted both
+      // memberships. Otherwise (a member who left comes back, or a concurrent dm:open inserted
+      // one of them) recount: each such call recounts after its own insert, under the room's
+      // lock, so the last recount sees both. Rare, and not on the join or connect paths.
+      if (!added.some(Boolean) || (created && added.every(Boolean))) return toRoomDto(room);
+      await docLock.run(lockKeys.room(roomId), () => repos.rooms.recountMembers(roomId)).catch(() => undefined);
       return roomDto(roomId);
     },
   };
