@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'loadtests/results/**', 'client/dist/**', 'client/web/dist/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'loadtests/results/**', 'client/dist/**', 'client/web/dist/**', 'deploy/cdk/cdk.out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,6 +14,7 @@ import { createRedis, pingRedis, redisReady } from './data/redis';
 import { createTokenService, type TokenService } from './domain/auth/token.service';
 import { createRevocation, type Revocation } from './domain/auth/revocation';
 import { createMetrics, type Metrics } from './http/metrics';
+import { API_EMF_SOURCES, startEmfPublisher } from './http/emf-metrics';
 import { healthRouter } from './http/health.router';
 import { requestContext } from './http/request-context';
 import { errorMiddleware, notFoundRoute } from './http/error.middleware';
@@ -130,6 +131,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   guards.attach(io);
   await chat.attachIo(io, cluster.publishToPeers);
   await cluster.attach(io, chat);
+  const emf = config.emf.intervalMs > 0
+    ? await startEmfPublisher(metrics.registry, API_EMF_SOURCES, { namespace: config.emf.namespace, service: config.emf.service ?? 'chat-api', intervalMs: config.emf.intervalMs })
+    : null;
 
   let closing: Promise<void> | null = null;
   const app: App = {
@@ -159,6 +163,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           server.closeIdleConnections?.();
         });
         guards.close();
+        emf?.stop();
         await chat.close();
         await revocation.close();
         await cluster.close();

@@ -25,6 +25,10 @@ export interface Config {
     ttlSeconds: number;
     issuer: string | null;
     audience: string | null;
+    /** Key id of the current key: written as `kid` into issued tokens, selects it on verification. */
+    keyId: string | null;
+    /** Verification-only keys by `kid` (previous or next keys during a rotation), same algorithm. */
+    verifyKeys: Array<{ kid: string; key: string }>;
   };
   logLevel: string;
   corsOrigins: string[] | '*';
@@ -83,6 +87,13 @@ export interface Config {
   accounts: AccountsConfig;
   /** Prefix of this deployment's presence keys and adapter channels (deployments or tests sharing one Redis). */
   redisKeyPrefix: string;
+  /** CloudWatch embedded-metric-format lines on stdout (http/emf-metrics.ts); off when intervalMs is 0. */
+  emf: { intervalMs: number; namespace: string; service: string | null };
+  /**
+   * On ECS, start draining when the task is marked to stop (its metadata says DesiredStatus
+   * STOPPED), which is when the ALB starts deregistering it, not at SIGTERM after the delay.
+   */
+  ecs: { drainOnTaskStop: boolean; metadataUri: string | null };
   /** pm2 cluster mode: forward a long-polling request to the worker that owns its session (cluster/session-forwarding.ts). */
   sessionForwarding: boolean;
   /** The browser client (client/web) served at `/`: on by default in development. */
@@ -129,6 +140,10 @@ export const DEFAULT_RESERVED_USERNAMES = [
 
 export class ConfigError extends Error {}
 
+const KID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+/** More keys than this is a rotation that was never finished. */
+const MAX_VERIFY_KEYS = 8;
+
 const schema = {
   type: 'object',
   properties: {
@@ -145,6 +160,8 @@ const schema = {
     JWT_TTL_SECONDS: { type: 'integer', minimum: 30, maximum: 2592000, default: 86400 },
     JWT_ISSUER: { type: 'string', minLength: 1 },
     JWT_AUDIENCE: { type: 'string', minLength: 1 },
+    JWT_KEY_ID: { type: 'string', pattern: KID_PATTERN },
+    JWT_VERIFY_KEYS: { type: 'string', minLength: 2 },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     CORS_ORIGINS: { type: 'string', default: '*' },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
@@ -187,6 +204,12 @@ const schema = {
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0 },
     REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$', default: '' },
     SESSION_FORWARDING: { type: 'boolean', default: false },
+    METRICS_EMF_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 3600000, default: 0 },
+    METRICS_EMF_NAMESPACE: { type: 'string', pattern: '^[A-Za-z0-9_./#:-]{1,255}$', default: 'Chat' },
+    METRICS_EMF_SERVICE: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+    DRAIN_ON_TASK_STOP: { type: 'boolean', default: false },
+    // Set by the ECS agent in every container: the task metadata endpoint.
+    ECS_CONTAINER_METADATA_URI_V4: { type: 'string', pattern: '^https?://' },
     WEB_CLIENT: { type: 'boolean' },
     WEB_CLIENT_DIR: { type: 'string', minLength: 1, default: 'client/web/dist' },
     METRICS_PUBLIC: { type: 'boolean', default: false },
@@ -208,7 +231,7 @@ const schema = {
   },
 } as const;
 
-/** Every variable this process reads (deploy descriptions are checked against it: test/docker). */
+/** Every variable this process reads (deploy descriptions are checked against it: test/docker, test/deploy). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.properties);
 
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
@@ -245,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     if (!publicKey) throw new ConfigError(`JWT_PUBLIC_KEY: required for JWT_ALGORITHM=${algorithm}`);
     if (secret) throw new ConfigError(`JWT_SECRET: set, but JWT_ALGORITHM is ${algorithm}; refusing an ambiguous key setup`);
   }
+  const verifyKeys = parseVerifyKeys(e.JWT_VERIFY_KEYS, algorithm, e.JWT_KEY_ID ?? null);
   for (const kind of ['NOTIFY', 'EVENTS']) {
     if (e[`${kind}_WEBHOOK_URL`] && !e[`${kind}_WEBHOOK_SECRET`]) throw new ConfigError(`${kind}_WEBHOOK_SECRET: required when ${kind}_WEBHOOK_URL is set (deliveries are signed)`);
   }
@@ -266,6 +290,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
       ttlSeconds: e.JWT_TTL_SECONDS,
       issuer: e.JWT_ISSUER ?? null,
       audience: e.JWT_AUDIENCE ?? null,
+      keyId: e.JWT_KEY_ID ?? null,
+      verifyKeys,
     },
     logLevel: e.LOG_LEVEL,
     corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
@@ -335,9 +361,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionForwarding: e.SESSION_FORWARDING,
+    ecs: { drainOnTaskStop: e.DRAIN_ON_TASK_STOP, metadataUri: e.ECS_CONTAINER_METADATA_URI_V4 ?? null },
+    emf: { intervalMs: e.METRICS_EMF_INTERVAL_MS, namespace: e.METRICS_EMF_NAMESPACE, service: e.METRICS_EMF_SERVICE ?? null },
     webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
     history: { reads: e.HISTORY_READS, cacheRooms: e.HISTORY_CACHE_ROOMS },
   };
+}
+
+/**
+ * JWT_VERIFY_KEYS is a JSON object `{ "<kid>": "<HS256 secret or PEM public key>" }`: the keys
+ * a rotation still (or already) accepts besides the current one. Checked here, once.
+ */
+function parseVerifyKeys(raw: string | undefined, algorithm: JwtAlgorithm, keyId: string | null): Config['jwt']['verifyKeys'] {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('JWT_VERIFY_KEYS: not JSON (expected {"<kid>": "<key>"})');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('JWT_VERIFY_KEYS: expected a JSON object {"<kid>": "<key>"}');
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (entries.length > MAX_VERIFY_KEYS) throw new ConfigError(`JWT_VERIFY_KEYS: ${entries.length} keys; at most ${MAX_VERIFY_KEYS} (remove keys whose tokens have expired)`);
+  const kidRe = new RegExp(KID_PATTERN);
+  return entries.map(([kid, key]) => {
+    if (!kidRe.test(kid)) throw new ConfigError(`JWT_VERIFY_KEYS: key id ${JSON.stringify(kid)} must match ${KID_PATTERN}`);
+    if (kid === keyId) throw new ConfigError(`JWT_VERIFY_KEYS: key id "${kid}" is also JWT_KEY_ID (the current key needs no second entry)`);
+    if (typeof key !== 'string') throw new ConfigError(`JWT_VERIFY_KEYS: key "${kid}" is not a string`);
+    if (algorithm === 'HS256') {
+      if (key.length < 16) throw new ConfigError(`JWT_VERIFY_KEYS: key "${kid}" is shorter than 16 characters`);
+    } else {
+      try {
+        crypto.createPublicKey(key);
+      } catch {
+        throw new ConfigError(`JWT_VERIFY_KEYS: key "${kid}" is not a PEM public key (JWT_ALGORITHM=${algorithm})`);
+      }
+    }
+    return { kid, key };
+  });
 }
 
 /**

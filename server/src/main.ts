@@ -3,6 +3,7 @@ import { createLogger } from './logger';
 import { createApp } from './app';
 import { startDevdb, type Devdb } from './data/devdb';
 import { exitOnSignals, loadConfigOrExit, runMain } from './process-lifecycle';
+import { watchEcsTaskStop } from './cluster/ecs-task-stop';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -22,10 +23,13 @@ async function main(): Promise<void> {
   // pm2 (wait_ready) keeps the old process of a `pm2 reload` running until this arrives.
   process.send?.('ready');
 
-  exitOnSignals(log, config.shutdownGraceMs, async () => {
+  const shutdown = exitOnSignals(log, config.shutdownGraceMs, async () => {
     await app.close();
     await devdb?.stop();
   });
+  if (config.ecs.drainOnTaskStop && config.ecs.metadataUri) {
+    watchEcsTaskStop({ metadataUri: config.ecs.metadataUri, log, onStopping: () => shutdown('ECS task stopping') });
+  }
 }
 
 runMain(main);

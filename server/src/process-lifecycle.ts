@@ -19,8 +19,11 @@ export function loadConfigOrExit(role: ConfigRole = 'api'): Config {
   }
 }
 
-/** On the first SIGTERM/SIGINT runs `close`, then exits 0 (1 if it fails or outlives grace + 5 s). */
-export function exitOnSignals(log: Logger, graceMs: number, close: () => Promise<void>): void {
+/**
+ * On the first SIGTERM/SIGINT runs `close`, then exits 0 (1 if it fails or outlives grace + 5 s).
+ * Returns the same shutdown for other triggers (the ECS task-stop watch).
+ */
+export function exitOnSignals(log: Logger, graceMs: number, close: () => Promise<void>): (reason: string) => void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -44,6 +47,7 @@ export function exitOnSignals(log: Logger, graceMs: number, close: () => Promise
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  return shutdown;
 }
 
 /** Runs an entry point; a failure to start is one line on stderr and exit 1. */

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../../server/src/config';
 
@@ -37,6 +38,37 @@ describe('loadConfig', () => {
   it('requires a public key for RS256 and refuses a mixed setup', () => {
     expect(() => loadConfig({ ...base, JWT_SECRET: undefined, JWT_ALGORITHM: 'RS256' })).toThrow(/^JWT_PUBLIC_KEY/);
     expect(() => loadConfig({ ...base, JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' })).toThrow(/^JWT_SECRET/);
+  });
+
+  it('reads the key id and the verification keys of a rotation, validated once', () => {
+    const c = loadConfig({ ...base, JWT_KEY_ID: 'k2', JWT_VERIFY_KEYS: JSON.stringify({ k1: 'y'.repeat(20) }) });
+    expect(c.jwt.keyId).toBe('k2');
+    expect(c.jwt.verifyKeys).toEqual([{ kid: 'k1', key: 'y'.repeat(20) }]);
+    expect(loadConfig({ ...base }).jwt).toMatchObject({ keyId: null, verifyKeys: [] });
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{ JWT_KEY_ID: 'has space' }, /^JWT_KEY_ID/],
+      [{ JWT_VERIFY_KEYS: 'not json' }, /^JWT_VERIFY_KEYS: not JSON/],
+      [{ JWT_VERIFY_KEYS: '["a"]' }, /^JWT_VERIFY_KEYS: expected a JSON object/],
+      [{ JWT_VERIFY_KEYS: JSON.stringify({ 'bad id': 'y'.repeat(20) }) }, /^JWT_VERIFY_KEYS: key id "bad id"/],
+      [{ JWT_VERIFY_KEYS: JSON.stringify({ k1: 'short' }) }, /^JWT_VERIFY_KEYS: key "k1" is shorter/],
+      [{ JWT_VERIFY_KEYS: JSON.stringify({ k1: 5 }) }, /^JWT_VERIFY_KEYS: key "k1" is not a string/],
+      [{ JWT_KEY_ID: 'k1', JWT_VERIFY_KEYS: JSON.stringify({ k1: 'y'.repeat(20) }) }, /^JWT_VERIFY_KEYS: key id "k1" is also JWT_KEY_ID/],
+      [{ JWT_VERIFY_KEYS: JSON.stringify(Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'y'.repeat(20)]))) }, /^JWT_VERIFY_KEYS: 9 keys/],
+    ];
+    for (const [env, message] of bad) expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+
+  it('requires PEM public keys as RS256 verification keys', () => {
+    const pem = (): string => crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const rs = { NODE_ENV: 'test', DATA_DIR: '.data/test', JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: pem() };
+    expect(loadConfig({ ...rs, JWT_VERIFY_KEYS: JSON.stringify({ old: pem() }) }).jwt.verifyKeys).toHaveLength(1);
+    expect(() => loadConfig({ ...rs, JWT_VERIFY_KEYS: JSON.stringify({ old: 'y'.repeat(40) }) })).toThrow(/^JWT_VERIFY_KEYS: key "old" is not a PEM public key/);
+  });
+
+  it('keeps the embedded-metric-format lines off unless an interval is set', () => {
+    expect(loadConfig({ ...base }).emf).toEqual({ intervalMs: 0, namespace: 'Chat', service: null });
+    expect(loadConfig({ ...base, METRICS_EMF_INTERVAL_MS: '10000', METRICS_EMF_SERVICE: 'chat-api' }).emf).toEqual({ intervalMs: 10000, namespace: 'Chat', service: 'chat-api' });
+    expect(() => loadConfig({ ...base, METRICS_EMF_SERVICE: 'a b' })).toThrow(/^METRICS_EMF_SERVICE/);
   });
 
   it('parses CORS origins', () => {

@@ -14,6 +14,7 @@ import { redisDeliveryLedger } from './delivery/delivery.ledger';
 import type { NotificationProvider } from './delivery/notification.provider';
 import { createJobHandlers } from './jobs';
 import { createJobMetrics, serveMetrics } from './metrics';
+import { startEmfPublisher, WORKER_EMF_SOURCES } from '../../server/src/http/emf-metrics';
 import { clusterPresence } from './notifications/cluster-presence';
 import type { PresenceReader } from './notifications/recipients';
 import { openQueues, queueDepth, queueSink, scheduleRetention, startBullmqWorkers, type Queues } from './runtime/bullmq.runtime';
@@ -66,6 +67,9 @@ export async function startWorkers(config: Config, opts: WorkersOptions = {}): P
   const bull = startBullmqWorkers(config, handlers, metrics, log);
   await scheduleRetention(queues, config);
   const server = await serveMetrics(registry, { host: config.host, port: config.workers.metricsPort, token: config.metricsToken });
+  const emf = config.emf.intervalMs > 0
+    ? await startEmfPublisher(registry, WORKER_EMF_SOURCES, { namespace: config.emf.namespace, service: config.emf.service ?? 'chat-workers', intervalMs: config.emf.intervalMs })
+    : null;
   log.info({ metricsPort: server.port, prefix: config.workers.queuePrefix, concurrency: config.workers.concurrency }, 'workers started');
 
   let closing: Promise<void> | null = null;
@@ -74,6 +78,7 @@ export async function startWorkers(config: Config, opts: WorkersOptions = {}): P
     metricsPort: server.port,
     close: () => {
       closing ??= (async () => {
+        emf?.stop();
         await bull.close();
         await server.close();
         await Promise.all(Object.values(queues).map((q: Queue) => q.close().catch(() => undefined)));
