@@ -14,9 +14,8 @@ describe('cluster: three nodes behave as one', () => {
   let cluster: TestCluster;
   let urls: string[];
   beforeAll(async () => {
-    // TEST_REDIS_ADAPTER=sharded runs the same checks over Redis 7 sharded pub/sub.
-    const adapter = process.env.TEST_REDIS_ADAPTER ?? 'classic';
-    cluster = await TestCluster.start({ nodes: 3, env: { RATE_LIMIT_MESSAGES: String(RATE_LIMIT), RATE_LIMIT_WINDOW_MS: '60000', REDIS_ADAPTER: adapter } });
+    // The adapter mode comes from TEST_REDIS_ADAPTER (see CLUSTER_ENV).
+    cluster = await TestCluster.start({ nodes: 3, env: { RATE_LIMIT_MESSAGES: String(RATE_LIMIT), RATE_LIMIT_WINDOW_MS: '60000' } });
     urls = cluster.urls;
   });
   afterEach((ctx) => {
