@@ -36,6 +36,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_GRACE_MS: '500',
     DATA_DIR: '.data/test',
+    // Matters only with REDIS_URL; CI runs the Redis-backed tests with both adapter modes.
+    REDIS_ADAPTER: process.env.TEST_REDIS_ADAPTER,
     ...overrides,
   };
 }
