@@ -43,6 +43,8 @@ export function messagesRepository({ Message }: Models) {
   return {
     maxSeq,
     findById: byId,
+    /** The message a sender already sent with this key (a retry), if any. */
+    findByIdemKey: (idemKey: string) => Message.findOne({ idemKey }).lean<MessageDoc>().exec(),
 
     /** Stores the message at the next free seq; `created: false` returns the message already sent. */
     async insertNext(
