@@ -1,12 +1,9 @@
 // Per-user message rate limits: RATE_LIMITED with details.retryAfterMs, nothing
 // stored, shared across sockets, rooms and REST; the default of 20 per 10 s.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, request, waitFor } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
   api,
-  CHAT_ENV,
-  closeClients,
   cmid,
   connectUser,
   createRoom,
@@ -19,6 +16,7 @@ import {
   sleep,
   type Message,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 const LIMIT = 3;
 // Long enough that a test never straddles a window on a loaded machine; the window's own
@@ -26,14 +24,7 @@ const LIMIT = 3;
 const WINDOW_MS = 60_000;
 
 describe('chat: message rate limit (small limit)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ ...CHAT_ENV, RATE_LIMIT_MESSAGES: String(LIMIT), RATE_LIMIT_WINDOW_MS: String(WINDOW_MS) });
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp({ RATE_LIMIT_MESSAGES: String(LIMIT), RATE_LIMIT_WINDOW_MS: String(WINDOW_MS) });
 
   async function setup() {
     const [a, b, c] = await Promise.all([newPerson(t.url), newPerson(t.url), newPerson(t.url)]);
@@ -121,14 +112,7 @@ describe('chat: message rate limit (small limit)', () => {
 
 describe('chat: message rate limit (window not a whole number of seconds)', () => {
   const SHORT_WINDOW_MS = 2500;
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ ...CHAT_ENV, RATE_LIMIT_MESSAGES: '2', RATE_LIMIT_WINDOW_MS: String(SHORT_WINDOW_MS) });
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp({ RATE_LIMIT_MESSAGES: '2', RATE_LIMIT_WINDOW_MS: String(SHORT_WINDOW_MS) });
 
   it('honours RATE_LIMIT_WINDOW_MS: retryAfterMs ≤ the window, and after retryAfterMs the message goes through', async () => {
     const a = await newPerson(t.url);
@@ -148,14 +132,7 @@ describe('chat: message rate limit (window not a whole number of seconds)', () =
 });
 
 describe('chat: message rate limit (defaults)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ ...CHAT_ENV, RATE_LIMIT_MESSAGES: undefined, RATE_LIMIT_WINDOW_MS: undefined });
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp({ RATE_LIMIT_MESSAGES: undefined, RATE_LIMIT_WINDOW_MS: undefined });
 
   it('20 messages per 10 s: the 21st is RATE_LIMITED with 0 < retryAfterMs ≤ 10000', async () => {
     const a = await newPerson(t.url);

@@ -1,11 +1,8 @@
 // message:read and read state: lastReadSeq, unreadCount, read:updated, and how
 // room:list reflects them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, noEvent, request, waitFor, type Client } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
-  CHAT_ENV,
-  closeClients,
   connectUser,
   createRoom,
   listAll,
@@ -18,16 +15,10 @@ import {
   type Person,
   type Room,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: read state', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
   const summary = async (s: Client, roomId: string) => (await listAll(s)).find((r) => r.id === roomId)!;

@@ -1,11 +1,8 @@
 // Rooms: room:create, room:join, room:leave, room:invite, room:kick,
 // room:set_role (extension) and room:members, with every permission level.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, noEvent, request, waitFor, type Client } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
-  CHAT_ENV,
-  closeClients,
   connectUser,
   createRoom,
   expectIso,
@@ -25,16 +22,10 @@ import {
   type Person,
   type Room,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: rooms', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
   /** Resolves once `socket` receives the message:new with this text in this room. */
