@@ -51,6 +51,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     ...GENEROUS_ACCOUNT_LIMITS,
     // Lets a whole suite run on one history read path: HISTORY_READS=range|points npx vitest run ...
     HISTORY_READS: process.env.HISTORY_READS,
+    // Matters only with REDIS_URL; CI runs the Redis-backed tests with both adapter modes.
+    REDIS_ADAPTER: process.env.TEST_REDIS_ADAPTER,
     ...overrides,
   };
 }

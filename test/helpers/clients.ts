@@ -54,13 +54,19 @@ export interface Ack<T = any> {
   error?: { code: string; message: string; details?: any };
 }
 
-/** Emits a request and resolves with its ack (fails the test after 5 s). */
-export function request<T = any>(socket: Client, event: string, payload?: unknown, timeoutMs = 5000): Promise<Ack<T>> {
+/**
+ * Bounds for waits that only fail a broken test: generous, because the suite shares two
+ * cores with everything else on the machine and an ack may well take seconds there.
+ */
+export const WAIT_MS = 20_000;
+
+/** Emits a request and resolves with its ack (fails the test after WAIT_MS). */
+export function request<T = any>(socket: Client, event: string, payload?: unknown, timeoutMs = WAIT_MS): Promise<Ack<T>> {
   return socket.timeout(timeoutMs).emitWithAck(event, payload);
 }
 
 /** Resolves with the next `event` whose payload passes `match`. */
-export function waitFor<T = any>(socket: Client, event: string, match: (p: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+export function waitFor<T = any>(socket: Client, event: string, match: (p: T) => boolean = () => true, timeoutMs = WAIT_MS): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, on);

@@ -121,6 +121,8 @@ export const CLUSTER_ENV: Record<string, string> = {
   PRESENCE_NODE_TTL_MS: '1500',
   SHUTDOWN_GRACE_MS: '1500',
   ...GENEROUS_ACCOUNT_LIMITS,
+  // TEST_REDIS_ADAPTER=sharded runs every cluster test over Redis 7 sharded pub/sub (CI does both).
+  REDIS_ADAPTER: process.env.TEST_REDIS_ADAPTER ?? 'classic',
 };
 
 export class TestCluster {

@@ -26,7 +26,8 @@ import {
   type Person,
   type Room,
 } from '../helpers/chat';
-import { collect, connectError, request } from '../helpers/clients';
+import { Manager } from 'socket.io-client';
+import { collect, request, WAIT_MS } from '../helpers/clients';
 
 type Persona = 'anonymous' | 'nonMember' | 'invited' | 'member' | 'admin' | 'owner' | 'kicked';
 type Kind = 'public' | 'private';
@@ -173,15 +174,46 @@ describe('authorization matrix', () => {
   }
 
   const socketOutcome = async (p: Persona, event: string, payload: unknown): Promise<string> => {
-    if (p === 'anonymous') {
-      // No token, no socket: the handshake is where an anonymous request ends.
-      const err = await connectError(t.url, undefined);
-      return err.data?.code ?? `no code (${err.message})`;
-    }
+    if (p === 'anonymous') return anonymousOutcome(event, payload);
     const ack = await request(P[p].socket, event, payload);
     if (ack.ok === true) return 'ok';
     return ack.error?.code ?? `malformed ack ${JSON.stringify(ack)}`;
   };
+  /**
+   * What an unauthenticated client reaches: its handshake is refused (the connect_error's code
+   * is the outcome), and the request it then writes on the same connection, with an ack id,
+   * must get no answer: the server closes the connection instead.
+   */
+  const anonymousOutcome = (event: string, payload: unknown): Promise<string> =>
+    new Promise((resolve) => {
+      // Raw Socket.IO packets on one engine.io connection: "0" connect, "4" connect_error,
+      // "2<id>" an event with an ack id, "3<id>" its ack.
+      const manager = new Manager(t.url, { transports: ['websocket'], reconnection: false, autoConnect: false });
+      let refusedWith = '';
+      let answered = '';
+      const timer = setTimeout(() => finish(`no close within ${WAIT_MS} ms`), WAIT_MS);
+      const finish = (outcome: string) => {
+        clearTimeout(timer);
+        manager.engine?.close();
+        resolve(outcome);
+      };
+      manager.open((err) => {
+        if (err) return finish(`engine refused: ${err.message}`);
+        const engine = manager.engine;
+        engine.on('message', (data: unknown) => {
+          if (typeof data !== 'string') return;
+          if (data.startsWith('0')) return finish('handshake accepted');
+          if (data.startsWith('37')) answered = `answered ${data.slice(0, 100)}`;
+          if (data.startsWith('4') && !refusedWith) {
+            refusedWith = JSON.parse(data.slice(1))?.data?.code ?? `no code (${data.slice(0, 100)})`;
+            engine.write(`27${JSON.stringify([event, payload])}`);
+          }
+        });
+        engine.once('close', () => finish(answered || refusedWith || 'closed before refusing the handshake'));
+        engine.write('0{}');
+      });
+    });
+
   const restOutcome = async (p: Persona, method: string, path: string, body?: unknown): Promise<string> => {
     const res = await api(t.url, method, path, { token: p === 'anonymous' ? null : P[p].token, body });
     if (res.status >= 200 && res.status < 300) return 'ok';

@@ -1,13 +1,11 @@
 // REST users and auth: register, login, /me, and the registered token on the socket.
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, connectError } from '../helpers/clients';
-import { signToken, startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app';
+import { signToken, TEST_JWT_SECRET } from '../helpers/app';
 import {
   api,
-  CHAT_ENV,
-  closeClients,
   connectUser,
   expectHttpError,
   expectUser,
@@ -17,16 +15,10 @@ import {
   registerUser,
   uniqueName,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: REST auth', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const register = (body: unknown) => api(t.url, 'POST', '/api/v1/auth/register', { body });
   const login = (body: unknown) => api(t.url, 'POST', '/api/v1/auth/login', { body });

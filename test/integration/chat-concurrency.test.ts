@@ -1,12 +1,9 @@
 // Ordering and idempotency under concurrency, and recovery after a disconnect
 // ("Ordering and recovery" in the contract).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, request, waitFor, type Client } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
   api,
-  CHAT_ENV,
-  closeClients,
   cmid,
   connectUser,
   createRoom,
@@ -19,16 +16,10 @@ import {
   type Message,
   type Person,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: concurrency, ordering and recovery', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
 

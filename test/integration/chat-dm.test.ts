@@ -1,10 +1,7 @@
 // dm:open: one direct room per pair, live at once for both, closed to everyone else.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, request, waitFor } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
-  CHAT_ENV,
-  closeClients,
   connectUser,
   expectRoom,
   history,
@@ -19,16 +16,10 @@ import {
   type Message,
   type Room,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: direct messages', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
 

@@ -1,10 +1,7 @@
 // room:list: RoomSummary items, most recent activity first, cursor paging and limits.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
-  CHAT_ENV,
-  closeClients,
   createRoom,
   expectMessage,
   expectSummary,
@@ -16,18 +13,12 @@ import {
   sleep,
   type RoomSummary,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 type ListPage = { items: RoomSummary[]; nextCursor: string | null };
 
 describe('chat: room:list', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
 

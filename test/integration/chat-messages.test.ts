@@ -1,11 +1,8 @@
 // Messages: message:send (incl. idempotency and replyTo), message:edit,
 // message:delete and message:react, with their broadcasts and permissions.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, noEvent, request, waitFor, type Client } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
-  CHAT_ENV,
-  closeClients,
   cmid,
   connectUser,
   createRoom,
@@ -21,16 +18,10 @@ import {
   type Person,
   type Room,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: messages', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
   const next = (s: Client, event: string, roomId: string) => waitFor<Message>(s, event, (m) => m.roomId === roomId);

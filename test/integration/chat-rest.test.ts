@@ -1,12 +1,9 @@
 // The REST side API: Bearer auth on everything, the error model, rooms,
 // history and message posting (delivered and deduplicated like message:send).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { collect, noEvent, waitFor } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
 import {
   api,
-  CHAT_ENV,
-  closeClients,
   cmid,
   createRoom,
   expectHttpError,
@@ -25,16 +22,10 @@ import {
   type Person,
   type Room,
 } from '../helpers/chat';
+import { useChatApp } from '../helpers/chat-app';
 
 describe('chat: REST API', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   const person = () => newPerson(t.url);
 

@@ -6,7 +6,11 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createRedisPresenceStore, type RedisPresenceStore } from '../../server/src/data/presence-redis.store';
-import { sleep } from '../helpers/cluster';
+import { until } from '../helpers/cluster';
+
+// Grace periods and TTLs long enough that a loaded machine finishes a test's setup inside
+// them; waits past them poll for the outcome instead of sleeping a fixed time.
+const GRACE_MS = 2000;
 
 describe('cluster: the Redis presence store', () => {
   let redis: Redis;
@@ -44,24 +48,38 @@ describe('cluster: the Redis presence store', () => {
   });
 
   it('a grace period ended is claimed by exactly one of several nodes, after the grace period', async () => {
-    const nodes = [store('c1'), store('c2'), store('c3')];
+    const nodes = [store('c1', GRACE_MS), store('c2', GRACE_MS), store('c3', GRACE_MS)];
     const u = user();
     await nodes[0].addSocket(u, 's');
+    const removedAt = Date.now();
     await nodes[0].removeSocket(u, 's');
     expect((await Promise.all(nodes.map((n) => n.claimDueOffline()))).flat()).not.toContain(u);
-    await sleep(250);
-    const claims = (await Promise.all(nodes.map((n) => n.claimDueOffline()))).flat().filter((x) => x === u);
+    // Every node keeps claiming, as their timers would; u is claimed once, not before the grace period.
+    const claims: string[] = [];
+    await until(async () => {
+      claims.push(...(await Promise.all(nodes.map((n) => n.claimDueOffline()))).flat().filter((x) => x === u));
+      return claims.length > 0;
+    }, GRACE_MS + 15_000, 'the offline claim');
+    expect(Date.now() - removedAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
+    claims.push(...(await Promise.all(nodes.map((n) => n.claimDueOffline()))).flat().filter((x) => x === u));
     expect(claims).toEqual([u]);
   });
 
   it('a reconnect within the grace period cancels the pending offline', async () => {
-    const [a, b] = [store('r1'), store('r2')];
-    const u = user();
+    const [a, b] = [store('r1', GRACE_MS), store('r2', GRACE_MS)];
+    const [u, witness] = [user(), user()];
+    await a.addSocket(witness, 'w');
     await a.addSocket(u, 's1');
     await a.removeSocket(u, 's1');
     expect(await b.addSocket(u, 's2')).toBe(false);
-    await sleep(250);
-    expect(await a.claimDueOffline()).not.toContain(u);
+    // A witness that leaves after u came back: once its offline is due, u's would have been.
+    await a.removeSocket(witness, 'w');
+    const claims: string[] = [];
+    await until(async () => {
+      claims.push(...(await a.claimDueOffline()));
+      return claims.includes(witness);
+    }, GRACE_MS + 15_000, 'the witness offline claim');
+    expect(claims).not.toContain(u);
     expect(await a.onlineOf([u])).toEqual(new Set([u]));
   });
 
@@ -69,7 +87,7 @@ describe('cluster: the Redis presence store', () => {
     const dead = store('dead');
     const live = store('live');
     const reapers = [store('x1'), store('x2'), store('x3')];
-    await dead.heartbeat(300);
+    await dead.heartbeat(60_000);
     await live.heartbeat(60_000);
     const users = Array.from({ length: 50 }, user);
     const shared = users[0];
@@ -77,10 +95,16 @@ describe('cluster: the Redis presence store', () => {
     await live.addSocket(shared, 'l0');
     const liveOnly = user();
     await live.addSocket(liveOnly, 'l1');
+    // The last heartbeat of the node about to die: a short TTL, set after the slow setup.
+    await dead.heartbeat(GRACE_MS);
 
     expect((await Promise.all(reapers.map((r) => r.reapDeadNodes()))).flat()).toEqual([]);
-    await sleep(400);
-    const orphaned = (await Promise.all(reapers.map((r) => r.reapDeadNodes()))).flat();
+    const orphaned: string[] = [];
+    await until(async () => {
+      orphaned.push(...(await Promise.all(reapers.map((r) => r.reapDeadNodes()))).flat());
+      return orphaned.length > 0;
+    }, GRACE_MS + 15_000, 'the dead node reaped');
+    orphaned.push(...(await Promise.all(reapers.map((r) => r.reapDeadNodes()))).flat());
     // Every user of the dead node except the one still connected through the live node, once.
     expect(orphaned.sort()).toEqual(users.slice(1).sort());
     expect(await live.onlineOf(users)).toEqual(new Set([shared]));
@@ -94,15 +118,14 @@ describe('cluster: the Redis presence store', () => {
   it('a node paused past its TTL learns it was reaped and can record its sockets again', async () => {
     const paused = store('paused');
     const reaper = store('reaper');
-    expect(await paused.heartbeat(200)).toBe(false);
     const u = user();
     await paused.addSocket(u, 's');
-    await sleep(300);
-    await reaper.reapDeadNodes();
     expect(await paused.heartbeat(200)).toBe(false);
+    await until(async () => (await reaper.reapDeadNodes()).includes(u), 15_000, 'the paused node reaped');
+    expect(await paused.heartbeat(60_000)).toBe(false);
     expect(await paused.recordedSockets()).toEqual([]);
     await paused.addSocket(u, 's');
-    expect(await paused.heartbeat(200)).toBe(true);
+    expect(await paused.heartbeat(60_000)).toBe(true);
     expect(await reaper.onlineOf([u])).toEqual(new Set([u]));
   });
 });

@@ -7,7 +7,7 @@
 // Longer soak: FUZZ_SOAK=1 npx vitest run test/integration/fuzz-rest.test.ts
 import crypto from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
 import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
@@ -42,6 +42,39 @@ function errorProblem(r: Reply): string | null {
   if (Object.keys(body).length !== 1 || typeof body.error.message !== 'string') return `malformed error body ${r.text.slice(0, 200)}`;
   if (Object.keys(body.error).some((k) => !['code', 'message', 'details'].includes(k))) return 'extra error keys';
   return null;
+}
+
+/** The REST routes of the contract (docs/protocol.md), `:p` standing for one path segment. */
+const CONTRACT_ROUTES = [
+  'POST /api/v1/auth/register',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/logout',
+  'GET /api/v1/me',
+  'GET /api/v1/rooms',
+  'POST /api/v1/rooms',
+  'GET /api/v1/rooms/:p',
+  'GET /api/v1/rooms/:p/messages',
+  'POST /api/v1/rooms/:p/messages',
+  'GET /api/v1/users/:p/presence',
+];
+
+/** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
+function isContractRoute(method: string, pathname: string): boolean {
+  const segs = pathname.replace(/\/$/, '').split('/');
+  return CONTRACT_ROUTES.some((route) => {
+    const [m, p] = route.split(' ');
+    const want = p.split('/');
+    return m === method && want.length === segs.length && want.every((w, i) => (w === ':p' ? segs[i].length > 0 : w.toLowerCase() === segs[i].toLowerCase()));
+  });
+}
+
+function decodable(path: string): boolean {
+  try {
+    for (const seg of path.split('/')) decodeURIComponent(seg);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const str = (min: number, max: number, stored = true) => ({ t: 'str', min, max, stored }) as const;
@@ -95,8 +128,17 @@ describe('fuzz: REST endpoints', () => {
     before = await stored();
   });
   afterAll(async () => {
+    report(`${requests} REST requests sent`);
     closeClients();
     await t.close();
+  });
+  // After every test, whatever ran before it: nothing stored, no prototype polluted, still answering.
+  afterEach(async () => {
+    expect(await stored()).toEqual(before);
+    expect(({} as any).polluted).toBeUndefined();
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    expect((await call(t.url, 'GET', '/api/v1/me', { token: actor.token })).status).toBe(200);
   });
 
   const pathOf = (route: string) => route.split(' ')[1].replace(':roomId', room.id);
@@ -195,34 +237,34 @@ describe('fuzz: REST endpoints', () => {
     );
   }, fuzzTimeout());
 
-  it('unknown routes and methods are 404 NOT_FOUND (or 401 without a token), never 500', async () => {
+  it('paths and methods outside the contract are 404 NOT_FOUND (or 401 without a token), never 500', async () => {
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD');
     const segment = fc.oneof(pathParam, fc.constantFrom('rooms', 'users', 'me', 'auth', 'messages', 'admin', 'v2', '.env', 'socket.io'));
     await fc.assert(
       fc.asyncProperty(method, fc.array(segment, { minLength: 1, maxLength: 4 }), fc.boolean(), async (m, segments, withToken) => {
         requests += 1;
         const path = `/api/v1/${segments.join('/')}`;
+        const known = isContractRoute(m, new URL(path, t.url).pathname);
         const r = await call(t.url, m, path, { token: withToken ? actor.token : null, body: m === 'GET' || m === 'HEAD' ? undefined : '{}', headers: { 'content-type': 'application/json' } });
-        if (m === 'HEAD' || m === 'OPTIONS') {
+        if (m === 'HEAD' || m === 'OPTIONS' || known) {
           expect(r.status, `${m} ${path}`).toBeLessThan(500);
+          if (known && m !== 'HEAD' && m !== 'OPTIONS' && errorProblem(r)) throw new Error(`${m} ${path}: ${errorProblem(r)}`);
           return;
         }
         const problem = errorProblem(r);
         if (problem) throw new Error(`${m} ${path}: ${problem}`);
+        // Not a route of the contract: 404 NOT_FOUND; without a token 401 is as fitting. A path
+        // that cannot be percent-decoded may also be refused as a bad request (400).
+        const code = JSON.parse(r.text).error.code;
+        const fitting: Array<[number, string]> = [[404, 'NOT_FOUND']];
+        if (!withToken) fitting.push([401, 'UNAUTHORIZED']);
+        if (!decodable(path)) fitting.push([400, 'VALIDATION_FAILED']);
+        expect(fitting, `${m} ${path}`).toContainEqual([r.status, code]);
       }),
       { numRuns: runs(300), seed: seed() + 13, endOnFailure: true },
     );
   }, fuzzTimeout());
 
-  it('after all of it: nothing was stored, no prototype was polluted, and the server answers', async () => {
-    expect(await stored()).toEqual(before);
-    expect(({} as any).polluted).toBeUndefined();
-    expect(Object.keys(Object.prototype)).toEqual([]);
-    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
-    expect((await call(t.url, 'GET', '/api/v1/me', { token: actor.token })).status).toBe(200);
-    report(`${requests} REST requests sent`);
-    expect(requests).toBeGreaterThan(runs(1500));
-  }, fuzzTimeout());
 
   it('heap stays flat over a long run of hostile requests', async () => {
     const batch = runs(300);

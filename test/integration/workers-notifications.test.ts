@@ -125,10 +125,10 @@ describe('workers: notifications and event webhooks', () => {
       // Backoff 100 ms base, equal jitter: gaps in [50,100], [100,200], [200,400], [400,800] (+ overhead).
       const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i].at);
       process.stdout.write(`[workers] retry gaps: ${gaps.join(', ')} ms\n`);
-      // Lower bounds hold whatever the load (overhead only adds); the trend, with some slack for it.
+      // Each gap is at least its documented minimum, which doubles: load only adds to a gap, so
+      // comparing gaps with each other (a 547 ms first gap under load, then 426 ms) would flake.
+      // That every delay is at least the previous one is exact in test/unit/workers-policy.
       gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(50 * 2 ** i - 5));
-      for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] - 100);
-      expect(gaps[3]).toBeGreaterThan(gaps[0] * 2);
     } finally {
       respond = () => 200;
     }

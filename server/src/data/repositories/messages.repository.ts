@@ -59,6 +59,8 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
     insertStats: inserts.stats,
     /** True if the message at (roomId, seq) is stored: one `_id` lookup. */
     existsAt: points.exists,
+    /** The message a sender already sent with this key (a retry), if any. */
+    findByIdemKey: (idemKey: string) => Message.findOne({ idemKey }).lean<MessageDoc>().exec(),
 
     /** Stores the message at the next free seq; `created: false` returns the message already sent. */
     async insertNext(

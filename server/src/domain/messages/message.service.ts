@@ -4,7 +4,7 @@ import type { HistoryPage, MessageDto } from '../../contracts/dto';
 import type { MessageDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { idempotencyKey } from '../../data/ids';
-import { errors } from '../../errors';
+import { AppError, errors } from '../../errors';
 import type { Access } from '../access';
 import { isModerator } from '../access';
 import { toMessageDto } from '../mappers';
@@ -74,9 +74,21 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     return dto;
   }
 
+  /** Spends one send of the budget; false for a retry refused by an empty budget (a retry is never rate limited). */
+  async function consumeUnlessRetry(userId: string, clientMsgId: string): Promise<boolean> {
+    try {
+      await sendLimiter.consume(userId);
+      return true;
+    } catch (err) {
+      // Only looked up when limited: the common path costs no extra query.
+      if (err instanceof AppError && err.code === 'RATE_LIMITED' && (await repos.messages.findByIdemKey(idempotencyKey(userId, clientMsgId)))) return false;
+      throw err;
+    }
+  }
+
   const service = {
     async send(userId: string, input: SendInput): Promise<MessageDto> {
-      await sendLimiter.consume(userId);
+      const consumed = await consumeUnlessRetry(userId, input.clientMsgId);
       await access.memberRole(input.roomId, userId);
       const roomId = input.roomId;
       if (input.replyTo !== undefined) {
@@ -116,7 +128,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       const dto = toMessageDto(message);
       if (!created) {
         // A retry: not a new send, so it does not count against the rate limit.
-        await sendLimiter.refund(userId);
+        if (consumed) await sendLimiter.refund(userId);
         if (message.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
         // Re-announced (a node that died before broadcasting is covered by the sender's retry;
         // receivers drop a seq they already delivered) and re-enqueued (the first attempt may
