@@ -64,7 +64,7 @@ describe('cluster: nodes leaving under traffic', () => {
     const expected = [...acked].sort((a, b) => a.seq - b.seq);
     expect(expected.map((m) => m.seq)).toEqual(expected.map((_, i) => i + 1));
     for (const r of receivers) {
-      await until(() => r.highest(roomId) >= expected.length, 15_000, 'client to catch up');
+      await until(() => r.highest(roomId) >= expected.length, 30_000, 'client to catch up');
       await r.recover(roomId);
       expect(viewOf(r, roomId).map((m) => m.id)).toEqual(expected.map((m) => m.id));
       expect(r.log.sameSocketDuplicates).toBe(0);
@@ -81,7 +81,7 @@ describe('cluster: nodes leaving under traffic', () => {
     const all = await Promise.all(users.map((u, i) => client(u, i % 3)));
     for (const c of all) await c.follow(room.id);
     const stream = steadyStream(all.slice(0, 3), room.id);
-    await until(() => stream.acked.length >= 10, 10_000, 'traffic');
+    await until(() => stream.acked.length >= 10, 20_000, 'traffic');
 
     const exits: Array<{ code: number | null; ms: number }> = [];
     for (let i = 0; i < 3; i++) {
@@ -91,7 +91,7 @@ describe('cluster: nodes leaving under traffic', () => {
       exits.push({ code, ms: Date.now() - started });
       await cluster.restart(i);
       // Traffic keeps flowing through the other nodes before the next one goes.
-      await until(() => stream.acked.length >= before + 10, 15_000, 'traffic after a restart');
+      await until(() => stream.acked.length >= before + 10, 30_000, 'traffic after a restart');
     }
     await stream.stop();
     process.stderr.write(`rolling restart: ${JSON.stringify({ ...stream.stats(), exits, reconnects: all.map((c) => c.reconnects) })}\n`);
@@ -114,14 +114,14 @@ describe('cluster: nodes leaving under traffic', () => {
     const presence = collect<Presence>(w1, 'presence:updated');
     // The victim's only socket is on the node that dies.
     await connectUser(cluster.urls[victimNode], victim);
-    await until(() => presence.some((p) => p.userId === victim.id && p.status === 'online'), 5000, 'victim online');
+    await until(() => presence.some((p) => p.userId === victim.id && p.status === 'online'), 15_000, 'victim online');
 
     // Readers on every node (two on the victim node), senders on a survivor and on the victim node.
     const senders = [await client(rest[0], 0), await client(rest[1], victimNode)];
     const readers = [await client(rest[2], victimNode), await client(rest[0], 1), await client(rest[1], victimNode)];
     for (const c of [...senders, ...readers]) await c.follow(room.id);
     const stream = steadyStream(senders, room.id);
-    await until(() => stream.acked.length >= 15, 10_000, 'traffic');
+    await until(() => stream.acked.length >= 15, 20_000, 'traffic');
 
     const killedAt = Date.now();
     cluster.nodes[victimNode].kill('SIGKILL');
@@ -134,7 +134,7 @@ describe('cluster: nodes leaving under traffic', () => {
     expect(seen.items[0]).toEqual({ userId: victim.id, status: 'offline', lastSeenAt: offline.lastSeenAt });
 
     const before = stream.acked.length;
-    await until(() => stream.acked.length >= before + 15, 15_000, 'traffic after the kill');
+    await until(() => stream.acked.length >= before + 15, 30_000, 'traffic after the kill');
     await stream.stop();
     process.stderr.write(`sigkill: ${JSON.stringify({ offlineAfterMs, ...stream.stats() })}\n`);
     for (const c of [senders[1], readers[0], readers[2]]) expect(c.reconnects).toBeGreaterThanOrEqual(1);

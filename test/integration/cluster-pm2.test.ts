@@ -79,7 +79,7 @@ module.exports = { apps: [{ ...base, cwd: ${JSON.stringify(ROOT)}, script: 'serv
       sent.push((await poller.sendReliably(room.id, `p${i}`)).message);
       sent.push((await ws.sendReliably(room.id, `w${i}`)).message);
     }
-    await until(() => poller.highest(room.id) === 30 && ws.highest(room.id) === 30, 10_000, 'delivery');
+    await until(() => poller.highest(room.id) === 30 && ws.highest(room.id) === 30, 20_000, 'delivery');
     expect(viewOf(poller, room.id).map((m) => m.id)).toEqual(sent.map((m) => m.id));
     expect(viewOf(ws, room.id).map((m) => m.id)).toEqual(sent.map((m) => m.id));
     // Every message came live (no reconnect, no recovery needed) and in order.
@@ -123,12 +123,12 @@ module.exports = { apps: [{ ...base, cwd: ${JSON.stringify(ROOT)}, script: 'serv
       }
     })();
 
-    await until(() => acked.length >= 10, 10_000, 'traffic');
+    await until(() => acked.length >= 10, 20_000, 'traffic');
     const reloadStarted = Date.now();
     await pm2('reload', 'chat-api');
     const reloadMs = Date.now() - reloadStarted;
     const countAfterReload = acked.length;
-    await until(() => acked.length >= countAfterReload + 10, 15_000, 'traffic after the reload');
+    await until(() => acked.length >= countAfterReload + 10, 30_000, 'traffic after the reload');
     running = false;
     await Promise.all([...senders, prober]);
 
@@ -142,7 +142,7 @@ module.exports = { apps: [{ ...base, cwd: ${JSON.stringify(ROOT)}, script: 'serv
     const expected = [...acked].sort((x, y) => x.seq - y.seq);
     expect(expected.map((m) => m.seq)).toEqual(expected.map((_, i) => i + 1));
     for (const x of [poller, ws, reader]) {
-      await until(() => x.highest(room.id) >= expected.length, 15_000, 'client to catch up');
+      await until(() => x.highest(room.id) >= expected.length, 30_000, 'client to catch up');
       await x.recover(room.id);
       expect(viewOf(x, room.id).map((m) => m.id)).toEqual(expected.map((m) => m.id));
       expect(x.log.sameSocketDuplicates).toBe(0);
