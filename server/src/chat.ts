@@ -211,6 +211,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       });
     },
     acceptPeerMessage(m) {
+      services.messages.peerStored(m.roomId, m.seq);
       fanout?.accept(m);
     },
     membershipCache: access.cache,

@@ -53,8 +53,9 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   // (a stale hint only costs a duplicate-key retry). Bounded: oldest rooms are forgotten.
   const lastSeqHint = new Map<string, number>();
   const rememberSeq = (roomId: string, seq: number) => {
+    const known = lastSeqHint.get(roomId) ?? 0;
     lastSeqHint.delete(roomId);
-    lastSeqHint.set(roomId, seq);
+    lastSeqHint.set(roomId, Math.max(known, seq));
     if (lastSeqHint.size > 10_000) lastSeqHint.delete(lastSeqHint.keys().next().value as string);
   };
 
@@ -194,6 +195,14 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
 
   return {
     ...service,
+    /**
+     * A message another node stored: this node's next insert in that room starts above it, so
+     * nodes sending into one room rarely collide on a seq (each collision costs a lookup and
+     * a second insert).
+     */
+    peerStored(roomId: string, seq: number): void {
+      rememberSeq(roomId, seq);
+    },
     send: (userId: string, input: SendInput) => senderLock.run(userId, () => service.send(userId, input)),
     markRead: (userId: string, input: { roomId: string; seq: number }) => docLock.run(lockKeys.membership(input.roomId, userId), () => service.markRead(userId, input)),
     edit: (userId: string, input: { messageId: string; text: string }) => docLock.run(lockKeys.message(input.messageId), () => service.edit(userId, input)),
