@@ -1,6 +1,6 @@
 // The web client (client/web) in a real browser: Debian's chromium driven by
 // playwright-core, two browser contexts (two users) chatting through a real server
-// that serves the built client at `/`. Fails, never skips, when chromium is missing.
+// that serves the built client at `/`. Installs chromium as root when missing, else fails (never skips).
 // On failure both pages are saved to .data/screenshots/; WEB_CLIENT_SCREENSHOT=<path>
 // saves the README picture after a passing run.
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureChromium } from '../helpers/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV } from '../helpers/chat';
@@ -26,9 +27,7 @@ describe('web client in chromium', () => {
   const pages: Record<string, Page> = {};
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    }
+    ensureChromium(CHROMIUM);
     // Build the client into a private directory, so the test never serves a stale build.
     const built = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'client/web/vite.config.ts', '--outDir', DIST, '--emptyOutDir'], { cwd: ROOT, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
