@@ -2,7 +2,7 @@
 // (graceful drain) and a SIGKILL (presence reaped by the survivors). Clients
 // reconnect to another node and recover from history; nothing acked may be lost
 // and nothing may be seen twice.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collect, type Client } from '../helpers/clients';
 import { closeClients, connectUser, createRoom, ok, registerUser, type Message, type TestUser } from '../helpers/chat';
 import { ReconnectingClient, sleep, TestCluster, until, viewOf } from '../helpers/cluster';
@@ -15,15 +15,16 @@ type Presence = { userId: string; status: 'online' | 'offline'; lastSeenAt: stri
 describe('cluster: nodes leaving under traffic', () => {
   let cluster: TestCluster;
   const clients: ReconnectingClient[] = [];
-  beforeAll(async () => {
+  // A fresh cluster per test: neither depends on what the other left behind.
+  beforeEach(async () => {
     cluster = await TestCluster.start({ nodes: 3, env: { SHUTDOWN_GRACE_MS: String(GRACE_MS), PRESENCE_NODE_TTL_MS: String(NODE_TTL_MS), PRESENCE_HEARTBEAT_MS: '300' } });
   });
-  afterEach((ctx) => {
+  afterEach(async (ctx) => {
     for (const c of clients.splice(0)) c.close();
     closeClients();
     if (ctx.task.result?.state === 'fail') process.stderr.write(cluster.logs());
+    await cluster?.close();
   });
-  afterAll(() => cluster?.close());
 
   /** A reconnecting client for `u`, first connected to node `start`. */
   async function client(u: TestUser, start: number): Promise<ReconnectingClient> {
