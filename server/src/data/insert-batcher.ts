@@ -5,6 +5,7 @@
 // and one write op per batch) keep up.
 import type { mongo } from 'mongoose';
 import { isDuplicateKey } from './ids';
+import { createWriteGate, type WriteGate } from './write-gate';
 
 /** What became of one document of a batch. */
 export type InsertOutcome = 'inserted' | 'duplicate';
@@ -25,10 +26,8 @@ interface Pending<T> {
 export interface InsertBatcherOptions {
   /** Most documents in one insertMany. */
   maxBatch?: number;
-  /** Called with each batch's size (metrics). */
-  onBatch?(size: number): void;
   /** Takes turns with other writers where the database has a single writer (write-gate.ts). */
-  gate?: { run<R>(fn: () => Promise<R>): Promise<R> };
+  gate?: WriteGate;
 }
 
 /**
@@ -37,6 +36,7 @@ export interface InsertBatcherOptions {
  */
 export function createInsertBatcher<T extends mongo.Document>(collection: mongo.Collection<T>, opts: InsertBatcherOptions = {}): InsertBatcher<T> {
   const maxBatch = opts.maxBatch ?? 256;
+  const gate = opts.gate ?? createWriteGate(false);
   let queue: Pending<T>[] = [];
   let draining = false;
   const stats = { batches: 0, documents: 0 };
@@ -44,11 +44,10 @@ export function createInsertBatcher<T extends mongo.Document>(collection: mongo.
   async function send(batch: Pending<T>[]): Promise<void> {
     stats.batches += 1;
     stats.documents += batch.length;
-    opts.onBatch?.(batch.length);
     try {
       // The driver mutates what it inserts (adds _id when missing): ours always carry one.
       const docs = batch.map((p) => p.doc as never);
-      await (opts.gate ? opts.gate.run(() => collection.insertMany(docs, { ordered: false })) : collection.insertMany(docs, { ordered: false }));
+      await gate.run(() => collection.insertMany(docs, { ordered: false }));
       for (const p of batch) p.resolve('inserted');
     } catch (err) {
       const writeErrors = bulkWriteErrors(err);

@@ -29,7 +29,7 @@ export interface RoomCountersOptions {
   /** At most this many rooms checkpointed per flush: one database update each. */
   flushBatch: number;
   /** Checkpoints take turns with message inserts where the database has one writer. */
-  writeGate?: WriteGate;
+  writeGate: WriteGate;
 }
 
 export interface RoomCounters {
@@ -98,8 +98,7 @@ export function createRoomCounters(opts: RoomCountersOptions): RoomCounters {
     if (!c) return;
     // Read after the counter: every mark of a message up to c.lastSeq is among these.
     const marks = await store.roomMarks(roomId);
-    const write = () => repos.rooms.checkpoint(roomId, c.lastSeq, new Date(c.lastActivityMs), marks);
-    await docLock.run(lockKeys.room(roomId), () => (opts.writeGate ? opts.writeGate.run(write) : write()));
+    await docLock.run(lockKeys.room(roomId), () => opts.writeGate.run(() => repos.rooms.checkpoint(roomId, c.lastSeq, new Date(c.lastActivityMs), marks)));
     await store.dropMarks(roomId, marks);
   }
 

@@ -55,8 +55,6 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
   return {
     maxSeq,
     findById: byId,
-    /** Insert commands sent and messages they carried (group-commit efficiency). */
-    insertStats: inserts.stats,
     /** True if the message at (roomId, seq) is stored: one `_id` lookup. */
     existsAt: points.exists,
     /** The message a sender already sent with this key (a retry), if any. */
