@@ -11,7 +11,13 @@
 import type { Model } from 'mongoose';
 import { messageDocId } from '../ids';
 import type { MessageDoc } from '../models';
-import type { HistoryQuery } from './messages.repository';
+
+/** A history page request, per the contract's afterSeq/beforeSeq/limit rules. */
+export interface HistoryQuery {
+  beforeSeq?: number;
+  afterSeq?: number;
+  limit: number;
+}
 
 export interface PointPage {
   items: MessageDoc[];

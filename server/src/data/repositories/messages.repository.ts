@@ -19,13 +19,9 @@ import { messageDocId } from '../ids';
 import { createInsertBatcher } from '../insert-batcher';
 import type { WriteGate } from '../write-gate';
 import { findByIds, type LookupOptions } from './by-ids';
-import { messagePoints } from './message-points';
+import { messagePoints, type HistoryQuery } from './message-points';
 
-export interface HistoryQuery {
-  beforeSeq?: number;
-  afterSeq?: number;
-  limit: number;
-}
+export type { HistoryQuery };
 
 const MAX_SEQ_ATTEMPTS = 50;
 
