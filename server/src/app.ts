@@ -5,15 +5,14 @@ import helmet from 'helmet';
 import cors from 'cors';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Connection } from 'mongoose';
-import type Redis from 'ioredis';
 import type { Config } from './config';
+import type { Deps } from './deps';
 import { createLogger, type Logger } from './logger';
 import { connectMongo, pingMongo } from './data/mongo';
 import { createRedis, pingRedis, redisReady } from './data/redis';
-import { createTokenService, type TokenService } from './domain/auth/token.service';
+import { createTokenService } from './domain/auth/token.service';
 import { createRevocation, type Revocation } from './domain/auth/revocation';
-import { createMetrics, type Metrics } from './http/metrics';
+import { createMetrics } from './http/metrics';
 import { API_EMF_SOURCES, startEmfPublisher } from './http/emf-metrics';
 import { healthRouter } from './http/health.router';
 import { requestContext } from './http/request-context';
@@ -27,17 +26,6 @@ import type { AppServer } from './socket/types';
 import { buildChat, type Chat } from './chat';
 import { createCluster, createPresenceStore } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
-
-export interface Deps {
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  db: Connection;
-  /** Null in single-node mode (no REDIS_URL). */
-  redis: Redis | null;
-  tokens: TokenService;
-  isDraining(): boolean;
-}
 
 export interface App {
   deps: Deps;

@@ -1,7 +1,7 @@
 // Wires the chat domain into the transports: models → repositories → services →
 // socket handlers and REST routers. app.ts calls buildChat once per app.
 import { Router } from 'express';
-import type { Deps } from './app';
+import type { Deps } from './deps';
 import type { MessageDto } from './contracts/dto';
 import { defineModels, ensureIndexes } from './data/models';
 import { FERRETDB_ID_LOOKUPS_INDEXED, isFerretDb } from './data/mongo';

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { Counter, Gauge } from 'prom-client';
-import type { Deps } from '../app';
+import type { Deps } from '../deps';
 import type { Chat } from '../chat';
 import type { MessageDto } from '../contracts/dto';
 import { createMemoryPresenceStore } from '../data/presence-memory.store';

@@ -2,7 +2,7 @@
 // path awaits these calls, so each is one Redis round trip at most (a single BullMQ add)
 // and never an HTTP call. Without Redis the handlers run in this process instead.
 import { Queue } from 'bullmq';
-import type { Deps } from '../app';
+import type { Deps } from '../deps';
 import type { MessageDto } from '../contracts/dto';
 import { withTimeout } from '../data/mongo';
 import { createRedis } from '../data/redis';

@@ -1,7 +1,7 @@
 // The socket layer's abuse and session guards, built once per app: connection limits and
 // revocation in the handshake; the slow-consumer bound, revocation re-check and answers to
 // unknown events on every connected socket.
-import type { Deps } from '../app';
+import type { Deps } from '../deps';
 import type { Revocation } from '../domain/auth/revocation';
 import type { ConnectionHooks } from './create-io';
 import { createConnectionLimiter, type ConnectionLimiter } from './connection-limits';

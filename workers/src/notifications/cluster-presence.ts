@@ -2,7 +2,7 @@
 // factory the API nodes use (server/src/cluster), so both sides read the same keys.
 import type { Connection } from 'mongoose';
 import type Redis from 'ioredis';
-import type { Deps } from '../../../server/src/app';
+import type { Deps } from '../../../server/src/deps';
 import type { Config } from '../../../server/src/config';
 import { createPresenceStore } from '../../../server/src/cluster';
 import { createTokenService } from '../../../server/src/domain/auth/token.service';

@@ -1,5 +1,5 @@
 // auth:refresh — extends a live socket's session with a new token for the same user.
-import type { Deps } from '../../app';
+import type { Deps } from '../../deps';
 import { compile } from '../../contracts/validate';
 import { errors } from '../../errors';
 import { defineHandler } from '../define-handler';
