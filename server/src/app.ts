@@ -11,7 +11,7 @@ import { createLogger, type Logger } from './logger';
 import { connectMongo, pingMongo } from './data/mongo';
 import { createRedis, pingRedis, redisReady } from './data/redis';
 import { createTokenService } from './domain/auth/token.service';
-import { createRevocation, type Revocation } from './domain/auth/revocation';
+import { createRevocation, type Revocation } from './data/revocation.store';
 import { createMetrics } from './http/metrics';
 import { API_EMF_SOURCES, startEmfPublisher } from './http/emf-metrics';
 import { healthRouter } from './http/health.router';

@@ -9,7 +9,7 @@ import type { Chat } from '../chat';
 import type { MessageDto } from '../contracts/dto';
 import { createMemoryPresenceStore } from '../data/presence-memory.store';
 import { createRedisPresenceStore, type RedisPresenceStore } from '../data/presence-redis.store';
-import type { PresenceStore } from '../domain/presence/presence.store';
+import type { PresenceStore } from '../data/presence.store';
 import type { AppServer } from '../socket/types';
 import { createInflightTracker, drainNode } from './drain';
 import { startHeartbeat, type Heartbeat } from './presence-heartbeat';

@@ -5,7 +5,7 @@
 // On MongoDB, single-document updates are atomic and no Redis round trip is spent.
 import crypto from 'node:crypto';
 import type Redis from 'ioredis';
-import { KeyedLock } from '../domain/messages/room-lock';
+import { KeyedLock } from '../lib/keyed-lock';
 import { errors } from '../errors';
 
 export interface DocLock {

@@ -10,7 +10,7 @@
 //   {presence}:announced         SET  users last announced online
 //   {presence}:pending           ZSET userId -> deadline (ms) of a grace period in progress
 import type Redis from 'ioredis';
-import type { PresenceStore } from '../domain/presence/presence.store';
+import type { PresenceStore } from './presence.store';
 
 export interface RedisPresenceOptions {
   redis: Redis;

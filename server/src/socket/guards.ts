@@ -2,7 +2,7 @@
 // revocation in the handshake; the slow-consumer bound, revocation re-check and answers to
 // unknown events on every connected socket.
 import type { Deps } from '../deps';
-import type { Revocation } from '../domain/auth/revocation';
+import type { Revocation } from '../data/revocation.store';
 import type { ConnectionHooks } from './create-io';
 import { createConnectionLimiter, type ConnectionLimiter } from './connection-limits';
 import type { SocketHandler } from './define-handler';

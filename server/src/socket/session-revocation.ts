@@ -3,7 +3,7 @@
 // the token it connected with.
 import jwt from 'jsonwebtoken';
 import type { ExtendedError } from 'socket.io';
-import type { Revocation, RevocationEntry } from '../domain/auth/revocation';
+import type { Revocation, RevocationEntry } from '../data/revocation.store';
 import type { Logger } from '../logger';
 import { userChannel } from './room-names';
 import type { AppServer, AppSocket } from './types';

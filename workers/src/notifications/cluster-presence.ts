@@ -6,7 +6,7 @@ import type { Deps } from '../../../server/src/deps';
 import type { Config } from '../../../server/src/config';
 import { createPresenceStore } from '../../../server/src/cluster';
 import { createTokenService } from '../../../server/src/domain/auth/token.service';
-import type { PresenceStore } from '../../../server/src/domain/presence/presence.store';
+import type { PresenceStore } from '../../../server/src/data/presence.store';
 import { createMetrics } from '../../../server/src/http/metrics';
 import type { Logger } from '../../../server/src/logger';
 

@@ -2,7 +2,7 @@
 // not) and every other member with no connected socket anywhere; never the sender.
 import type { MessageDto } from '../../../server/src/contracts/dto';
 import type { Repositories } from '../../../server/src/data/repositories';
-import type { PresenceStore } from '../../../server/src/domain/presence/presence.store';
+import type { PresenceStore } from '../../../server/src/data/presence.store';
 import type { NotificationReason } from '../../../server/src/jobs/queues';
 import { mentionedUsernameKeys } from './mentions';
 

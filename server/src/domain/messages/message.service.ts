@@ -10,10 +10,10 @@ import { isModerator } from '../access';
 import { toMessageDto } from '../mappers';
 import type { DomainEvents, Notifier } from '../notifier';
 import { DEFAULT_LIMIT } from '../pagination';
-import type { Limiter } from '../rate-limit';
+import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
-import { KeyedLock } from './room-lock';
+import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 

@@ -9,7 +9,7 @@ import { toMemberDto, toMessageDto, toRoomDto } from '../mappers';
 import type { DomainEvents, Notifier } from '../notifier';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../pagination';
 import type { PresenceService } from '../presence/presence.service';
-import type { Limiter } from '../rate-limit';
+import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { roomCounters } from './room-counters';

@@ -9,7 +9,7 @@ import type { LoginThrottle } from '../auth/login-throttle';
 import type { TokenService } from '../auth/token.service';
 import { toUserDto } from '../mappers';
 import type { DomainEvents } from '../notifier';
-import type { Limiter } from '../rate-limit';
+import type { Limiter } from '../../data/rate-limit.store';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password';
 import { passwordProblem } from './password-policy';
 import type { UsernamePolicy } from './username-policy';

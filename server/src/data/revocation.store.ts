@@ -4,9 +4,9 @@
 // TokenService.verify stays synchronous. Without Redis the node's memory is the denylist
 // (lost on restart: one node, nothing to share it with).
 import type Redis from 'ioredis';
-import { AppError } from '../../errors';
-import type { Logger } from '../../logger';
-import type { VerifiedToken } from './token.service';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { VerifiedToken } from '../domain/auth/token.service';
 
 /** What a revocation covers; `at` and `exp` are unix seconds. */
 export type RevocationEntry = { kind: 'user'; userId: string; at: number } | { kind: 'token'; jti: string; exp: number };
