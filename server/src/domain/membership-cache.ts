@@ -3,6 +3,7 @@
 // at once when a membership changes on this node, on every other node through the cluster
 // (forgetOnPeers), and after a short TTL as a safety net.
 import type { Role } from '../contracts/dto';
+import { BoundedMap } from '../lib/bounded-map';
 
 interface Entry {
   role: Role;
@@ -15,15 +16,14 @@ export interface MembershipCacheOptions {
 }
 
 export class MembershipCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedMap<string, Entry>;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
   /** Set by the cluster: tells the other nodes to forget an entry. */
   forgetOnPeers: ((roomId: string, userId: string) => void) | null = null;
 
   constructor(opts: MembershipCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 5000;
-    this.maxEntries = opts.maxEntries ?? 100_000;
+    this.entries = new BoundedMap(opts.maxEntries ?? 100_000);
   }
 
   get(roomId: string, userId: string): Role | null {
@@ -38,10 +38,7 @@ export class MembershipCache {
   }
 
   set(roomId: string, userId: string, role: Role): void {
-    const key = `${roomId}:${userId}`;
-    this.entries.delete(key);
-    this.entries.set(key, { role, at: Date.now() });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(`${roomId}:${userId}`, { role, at: Date.now() });
   }
 
   /** Drops an entry here and on every node. */

@@ -13,6 +13,7 @@ import { DEFAULT_LIMIT } from '../pagination';
 import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
+import { BoundedMap } from '../../lib/bounded-map';
 import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
@@ -51,13 +52,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   const counters = access.counters;
   // The last seq this node stored per room: saves asking the counters before each insert
   // (a stale hint only costs a duplicate-key retry). Bounded: oldest rooms are forgotten.
-  const lastSeqHint = new Map<string, number>();
-  const rememberSeq = (roomId: string, seq: number) => {
-    const known = lastSeqHint.get(roomId) ?? 0;
-    lastSeqHint.delete(roomId);
-    lastSeqHint.set(roomId, Math.max(known, seq));
-    if (lastSeqHint.size > 10_000) lastSeqHint.delete(lastSeqHint.keys().next().value as string);
-  };
+  const lastSeqHint = new BoundedMap<string, number>(10_000);
+  const rememberSeq = (roomId: string, seq: number) => lastSeqHint.set(roomId, Math.max(lastSeqHint.get(roomId) ?? 0, seq));
 
   /** A message the caller may act on: NOT_FOUND if missing, FORBIDDEN if not a member of its room. */
   async function visibleMessage(userId: string, id: string) {
