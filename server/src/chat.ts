@@ -41,7 +41,7 @@ import { roomHandlers } from './socket/handlers/room.handlers';
 import { sessionHandlers } from './socket/handlers/session.handlers';
 import { MessageFanout } from './socket/message-fanout';
 import { roomChannel } from './socket/room-names';
-import { createSocketNotifier } from './socket/socket-notifier';
+import { createSocketNotifier } from './socket/emitter';
 import type { AppServer } from './socket/types';
 
 export interface Chat {
