@@ -4,6 +4,7 @@
 // (forgetOnPeers), and after a short TTL as a safety net.
 import type { Role } from '../contracts/dto';
 import { BoundedMap } from '../lib/bounded-map';
+import type { Peers } from './peers';
 
 interface Entry {
   role: Role;
@@ -13,17 +14,21 @@ interface Entry {
 export interface MembershipCacheOptions {
   ttlMs?: number;
   maxEntries?: number;
+  /** The other nodes of a cluster, told of every forget. */
+  peers?: Pick<Peers, 'membershipChanged'>;
 }
 
 export class MembershipCache {
   private readonly entries: BoundedMap<string, Entry>;
   private readonly ttlMs: number;
-  /** Set by the cluster: tells the other nodes to forget an entry. */
-  forgetOnPeers: ((roomId: string, userId: string) => void) | null = null;
+  /** Tells the other nodes to forget an entry (from options.peers). */
+  readonly forgetOnPeers: ((roomId: string, userId: string) => void) | null;
 
   constructor(opts: MembershipCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 5000;
     this.entries = new BoundedMap(opts.maxEntries ?? 100_000);
+    const peers = opts.peers;
+    this.forgetOnPeers = peers ? (roomId, userId) => peers.membershipChanged(roomId, userId) : null;
   }
 
   get(roomId: string, userId: string): Role | null {

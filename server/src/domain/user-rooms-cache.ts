@@ -4,6 +4,7 @@
 // whole cache is dropped when the cluster link recovers (invalidations may have been lost).
 
 import { BoundedMap } from '../lib/bounded-map';
+import type { Peers } from './peers';
 
 interface Entry {
   roomIds: readonly string[];
@@ -13,6 +14,8 @@ interface Entry {
 export interface UserRoomsCacheOptions {
   ttlMs?: number;
   maxEntries?: number;
+  /** The other nodes of a cluster, told of every forget. */
+  peers?: Pick<Peers, 'userRoomsChanged'>;
 }
 
 export class UserRoomsCache {
@@ -23,13 +26,15 @@ export class UserRoomsCache {
   /** The stamp of users with no generation: moved by clear(), so loads in flight are ignored. */
   private baseline = 0;
   private readonly ttlMs: number;
-  /** Set by the cluster: tells the other nodes to forget a user's entry. */
-  forgetOnPeers: ((userId: string) => void) | null = null;
+  /** Tells the other nodes to forget a user's entry (from options.peers; tests set it). */
+  forgetOnPeers: ((userId: string) => void) | null;
 
   constructor(opts: UserRoomsCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 60_000;
     const maxEntries = opts.maxEntries ?? 100_000;
     this.entries = new BoundedMap(maxEntries);
+    const peers = opts.peers;
+    this.forgetOnPeers = peers ? (userId) => peers.userRoomsChanged(userId) : null;
     // Only users with a load in flight need a generation; the map is bounded like the entries.
     this.generations = new BoundedMap(maxEntries);
   }

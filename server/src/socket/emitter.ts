@@ -1,65 +1,97 @@
-// The server's Notifier: turns domain announcements into Socket.IO emits. Room
-// subscriptions use io.in(userChannel).socketsJoin/Leave, which act on every node
-// when the Redis adapter is in place.
+// The one place where server-to-client events go out. Room events are the domain's
+// Notifier calls turned into emits; message:new goes through a per-room reorder buffer
+// (MessageFanout) so this node's sockets get a room's messages in seq order, whether
+// stored here or on another node; per-socket events (session expiry, draining) have
+// their own functions below. Room subscriptions use io.in(userChannel).socketsJoin/Leave,
+// which act on every node when the Redis adapter is in place.
 import type { MessageDto } from '../contracts/dto';
 import type { Notifier } from '../domain/notifier';
+import type { Peers } from '../domain/peers';
 import type { Metrics } from '../http/metrics';
+import { MessageFanout } from './message-fanout';
 import { roomChannel, userChannel } from './room-names';
-import type { AppServer } from './types';
+import type { AppServer, AppSocket } from './types';
 
-export interface SocketNotifier extends Notifier {
-  /** Binds the io server once it exists (services are built before it). */
-  attach(io: AppServer, publishMessage: (m: MessageDto) => void): void;
+export interface SocketEmitter extends Notifier {
+  /** A message stored by another node: delivered to this node's sockets in seq order. */
+  peerMessage(message: MessageDto): void;
+  close(): void;
 }
 
-export function createSocketNotifier(metrics: Metrics): SocketNotifier {
-  let io: AppServer | null = null;
-  let publish: ((m: MessageDto) => void) | null = null;
-  const server = (): AppServer => {
-    if (!io) throw new Error('notifier used before the io server was attached');
-    return io;
-  };
+export interface SocketEmitterDeps {
+  io: AppServer;
+  metrics: Metrics;
+  /** Where a message stored here goes for the other nodes' sockets. */
+  peers: Pick<Peers, 'messageStored'>;
+  /** Stored messages of a room with fromSeq <= seq <= toSeq, ascending (fills gaps). */
+  loadRange(roomId: string, fromSeq: number, toSeq: number): Promise<MessageDto[]>;
+  /** Called as each message:new goes out on this node. */
+  onDelivered?(message: MessageDto): void;
+  onError?(err: unknown): void;
+}
+
+export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered, onError }: SocketEmitterDeps): SocketEmitter {
   const count = (event: string) => metrics.broadcasts.inc({ event });
+  const fanout = new MessageFanout({
+    deliver: (m) => {
+      onDelivered?.(m);
+      // local: every node delivers its own sockets, in order, from its own buffer.
+      io.local.to(roomChannel(m.roomId)).emit('message:new', m);
+      count('message:new');
+    },
+    loadRange,
+    onError,
+  });
 
   return {
-    attach(ioServer, publishMessage) {
-      io = ioServer;
-      publish = publishMessage;
-    },
     messageNew(message) {
-      if (!publish) throw new Error('notifier used before the io server was attached');
-      publish(message);
+      fanout.accept(message);
+      peers.messageStored(message);
+    },
+    peerMessage(message) {
+      fanout.accept(message);
     },
     messageUpdated(message) {
-      server().to(roomChannel(message.roomId)).emit('message:updated', message);
+      io.to(roomChannel(message.roomId)).emit('message:updated', message);
       count('message:updated');
     },
     async memberJoined(roomId, userId) {
-      server().in(userChannel(userId)).socketsJoin(roomChannel(roomId));
-      server().to(roomChannel(roomId)).emit('room:member_joined', { roomId, userId });
+      io.in(userChannel(userId)).socketsJoin(roomChannel(roomId));
+      io.to(roomChannel(roomId)).emit('room:member_joined', { roomId, userId });
       count('room:member_joined');
     },
     async memberLeft(roomId, userId) {
-      server().to(roomChannel(roomId)).emit('room:member_left', { roomId, userId });
-      server().in(userChannel(userId)).socketsLeave(roomChannel(roomId));
+      io.to(roomChannel(roomId)).emit('room:member_left', { roomId, userId });
+      io.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
       count('room:member_left');
     },
     invited(roomId, userId, by) {
-      server().to(userChannel(userId)).emit('room:invited', { roomId, by });
+      io.to(userChannel(userId)).emit('room:invited', { roomId, by });
       count('room:invited');
     },
     readUpdated(roomId, userId, lastReadSeq) {
-      server().to(roomChannel(roomId)).emit('read:updated', { roomId, userId, lastReadSeq });
+      io.to(roomChannel(roomId)).emit('read:updated', { roomId, userId, lastReadSeq });
       count('read:updated');
     },
     typing(roomId, userId, typing) {
       // volatile: dropped first for a socket whose output is backed up (socket/slow-consumer.ts).
-      server().to(roomChannel(roomId)).except(userChannel(userId)).volatile.emit('typing', { roomId, userId, typing });
+      io.to(roomChannel(roomId)).except(userChannel(userId)).volatile.emit('typing', { roomId, userId, typing });
       count('typing');
     },
     presenceUpdated(roomIds, presence) {
-      server().to(roomIds.map(roomChannel)).except(userChannel(presence.userId)).volatile.emit('presence:updated', presence);
+      io.to(roomIds.map(roomChannel)).except(userChannel(presence.userId)).volatile.emit('presence:updated', presence);
       count('presence:updated');
     },
+    close: () => fanout.close(),
   };
+}
+
+/** The socket's session ended (token expired or revoked); the caller disconnects it. */
+export function emitSessionExpired(socket: AppSocket): void {
+  socket.emit('session:expired', {});
+}
+
+/** This node is shutting down: the client should reconnect after `reconnectInMs`. */
+export function emitServerDraining(socket: AppSocket, reconnectInMs: number): void {
+  socket.emit('server:draining', { reconnectInMs });
 }

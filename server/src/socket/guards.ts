@@ -12,15 +12,14 @@ import type { AppServer, AppSocket } from './types';
 import { unknownEventAnswerer } from './unknown-events';
 
 export interface SocketGuards {
-  /** For createIo's extraMiddleware (they run after authentication). */
+  /** For serveSockets' extraMiddleware (they run after authentication). */
   middleware: Array<(socket: AppSocket, next: (err?: Error) => void) => void>;
   hooks: ConnectionHooks;
   connections: ConnectionLimiter;
-  attach(io: AppServer): void;
   close(): void;
 }
 
-export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'redis'>, revocation: Revocation, handlers: SocketHandler[]): SocketGuards {
+export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'redis'>, io: AppServer, revocation: Revocation, handlers: SocketHandler[]): SocketGuards {
   const { config, log } = deps;
   const connections = createConnectionLimiter({
     redis: deps.redis,
@@ -34,6 +33,7 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
     keyPrefix: `${config.redisKeyPrefix}chat:conn`,
   });
   const revoker = createSessionRevoker(revocation, log);
+  revoker.attach(io);
   const slow = createSlowConsumerGuard({
     maxBufferBytes: config.abuse.maxSocketBufferBytes,
     dropVolatileBytes: config.abuse.dropVolatileBytes,
@@ -51,7 +51,6 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
       },
     },
     connections,
-    attach: (io) => revoker.attach(io),
     close: () => connections.close(),
   };
 }

@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import type { ExtendedError } from 'socket.io';
 import type { Revocation, RevocationEntry } from '../data/revocation.store';
 import type { Logger } from '../logger';
+import { emitSessionExpired } from './emitter';
 import { userChannel } from './room-names';
 import type { AppServer, AppSocket } from './types';
 
@@ -38,7 +39,7 @@ export function createSessionRevoker(revocation: Revocation, log: Logger): Sessi
   const expire = (socket: AppSocket, reason: string) => {
     if (!socket.connected) return;
     log.info({ socketId: socket.id, userId: socket.data.userId, reason }, 'session revoked; disconnecting');
-    socket.emit('session:expired', {});
+    emitSessionExpired(socket);
     socket.disconnect(true);
   };
 

@@ -1,4 +1,5 @@
 // Token lifetime on a live socket: `session:expired` then disconnect at `exp`.
+import { emitSessionExpired } from './emitter';
 import type { AppSocket } from './types';
 
 // setTimeout overflows past ~24.8 days; longer expiries are re-armed.
@@ -10,7 +11,7 @@ export function scheduleExpiry(socket: AppSocket): void {
   clearTimeout(timers.get(socket));
   const ms = socket.data.exp * 1000 - Date.now();
   if (ms <= 0) {
-    socket.emit('session:expired', {});
+    emitSessionExpired(socket);
     socket.disconnect(true);
     return;
   }

@@ -15,6 +15,7 @@
 //   nodes) and is known to be complete below (enough entries, or the room's first seq).
 import type { MessageDto } from '../../contracts/dto';
 import { BoundedMap } from '../../lib/bounded-map';
+import type { Peers } from '../peers';
 
 /** The largest history page the contract allows: what each room's run holds. */
 export const PAGE_MAX = 100;
@@ -48,13 +49,15 @@ export interface CachedPage {
 
 export class HistoryCache {
   private readonly rooms: BoundedMap<string, RoomRun>;
-  /** Set by the cluster: sends an update to the other nodes' caches. */
-  updateOnPeers: ((m: MessageDto, v: number) => void) | null = null;
-  /** Set by the cluster: false while peers' updates cannot reach this node (Redis link down). */
-  linked: () => boolean = () => true;
+  /** Sends an update to the other nodes' caches (from `peers`; tests set it). */
+  updateOnPeers: ((m: MessageDto, v: number) => void) | null;
+  /** False while peers' updates cannot reach this node (Redis link down). */
+  linked: () => boolean;
 
-  constructor(maxRooms: number) {
+  constructor(maxRooms: number, peers?: Pick<Peers, 'historyUpdated' | 'linked'>) {
     this.rooms = new BoundedMap(maxRooms);
+    this.updateOnPeers = peers ? (m, v) => peers.historyUpdated(m, v) : null;
+    this.linked = peers ? () => peers.linked() : () => true;
   }
 
   get size(): number {
