@@ -10,6 +10,7 @@ import type { Deps } from './deps';
 import { createLogger, type Logger } from './logger';
 import { connectMongo, pingMongo } from './data/mongo';
 import { openData, type Data } from './data/open-data';
+import { createPresenceStore } from './data/presence-stores';
 import { createRedis, pingRedis, redisReady } from './data/redis';
 import { createRevocation, type Revocation } from './data/revocation.store';
 import { createTokenService } from './domain/auth/token.service';
@@ -29,7 +30,7 @@ import { presenceHandlers } from './socket/handlers/presence.handlers';
 import { roomHandlers } from './socket/handlers/room.handlers';
 import { sessionHandlers } from './socket/handlers/session.handlers';
 import type { AppServer } from './socket/types';
-import { createCluster, createPresenceStore } from './cluster';
+import { createCluster } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
 
 /** The chat's services and state, for tests and operations scripts. */

@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../server/src/config';
 import { defineModels } from '../../server/src/data/models';
 import { connectMongo } from '../../server/src/data/mongo';
+import { createPresenceStore } from '../../server/src/data/presence-stores';
 import { createRedis, redisReady } from '../../server/src/data/redis';
 import { createRepositories } from '../../server/src/data/repositories';
 import { createLogger, type Logger } from '../../server/src/logger';
@@ -15,7 +16,6 @@ import type { NotificationProvider } from './delivery/notification.provider';
 import { createJobHandlers } from './jobs';
 import { createJobMetrics, serveMetrics } from './metrics';
 import { startEmfPublisher, WORKER_EMF_SOURCES } from '../../server/src/http/emf-metrics';
-import { clusterPresence } from './notifications/cluster-presence';
 import type { PresenceReader } from './notifications/recipients';
 import { openQueues, queueDepth, queueSink, scheduleRetention, startBullmqWorkers, type Queues } from './runtime/bullmq.runtime';
 
@@ -53,7 +53,8 @@ export async function startWorkers(config: Config, opts: WorkersOptions = {}): P
   registry.setDefaultLabels({ node: config.nodeId });
   collectDefaultMetrics({ register: registry });
   const metrics = createJobMetrics(registry, () => queueDepth(queues));
-  const presenceStore = opts.presence ? null : clusterPresence({ config, log, db, redis });
+  // Only `onlineOf` is asked: the workers never register sockets.
+  const presenceStore = opts.presence ? null : createPresenceStore({ config, redis });
 
   const handlers = createJobHandlers({
     config,

@@ -1,13 +1,11 @@
 // Cluster wiring: what changes when REDIS_URL is set (adapter, presence across
 // nodes, cross-node message fanout, sticky polling under pm2). Without Redis this is
 // one node. Draining applies to both.
-import crypto from 'node:crypto';
 import type http from 'node:http';
 import { Counter, Gauge } from 'prom-client';
 import type { Deps } from '../deps';
 import type { MessageDto } from '../contracts/dto';
-import { createMemoryPresenceStore } from '../data/presence-memory.store';
-import { createRedisPresenceStore, type RedisPresenceStore } from '../data/presence-redis.store';
+import type { RedisPresenceStore } from '../data/presence-redis.store';
 import type { PresenceStore } from '../data/presence.store';
 import type { MembershipCache } from '../domain/membership-cache';
 import type { HistoryCache } from '../domain/messages/history-cache';
@@ -43,21 +41,6 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-/**
- * The presence store for this deployment shape: in memory on one node, in Redis for a
- * cluster (each call makes a store with its own node key; the API passes its store to
- * createCluster, whose heartbeat keeps that key alive).
- */
-export function createPresenceStore(deps: Deps): PresenceStore {
-  if (!deps.redis) return createMemoryPresenceStore();
-  return createRedisPresenceStore({
-    redis: deps.redis,
-    nodeKey: `${deps.config.nodeId}#${crypto.randomBytes(4).toString('hex')}`,
-    keyPrefix: deps.config.redisKeyPrefix,
-    offlineGraceMs: deps.config.presence.offlineGraceMs,
-  });
-}
-
 function isRedisPresenceStore(store: PresenceStore | undefined): store is RedisPresenceStore {
   return Boolean(store && typeof (store as Partial<RedisPresenceStore>).heartbeat === 'function');
 }
@@ -66,7 +49,7 @@ function isRedisPresenceStore(store: PresenceStore | undefined): store is RedisP
 export function createCluster(deps: Deps, io: AppServer, presenceStore?: PresenceStore): Cluster {
   const { config, log, redis } = deps;
   if (redis && !isRedisPresenceStore(presenceStore)) {
-    throw new Error('createCluster: with REDIS_URL, pass the presence store made by createPresenceStore(deps)');
+    throw new Error('createCluster: with REDIS_URL, pass the presence store made by createPresenceStore (data/presence-stores.ts)');
   }
   if (config.sessionForwarding && !redis) throw new Error('SESSION_FORWARDING needs REDIS_URL (workers register their private ports there)');
   const registers = [deps.metrics.registry];
