@@ -8,7 +8,7 @@ import { withTimeout } from '../data/mongo';
 import { createRedis } from '../data/redis';
 import { noDomainEvents, type DomainEvents } from '../domain/notifier';
 import type { PresenceStore } from '../data/presence.store';
-import { startInProcessJobs } from '../../../workers/src/in-process';
+import { startInProcessJobs } from './in-process';
 import { createOutboxEnqueuer } from './enqueue-outbox';
 import { freshEventId, jobOptions, jobsEnabled, LEDGER_TTL_MS, messageCreatedEventId, QUEUES, type DomainEvent } from './queues';
 
