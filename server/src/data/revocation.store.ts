@@ -6,14 +6,20 @@
 import type Redis from 'ioredis';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import type { VerifiedToken } from '../domain/auth/token.service';
 
 /** What a revocation covers; `at` and `exp` are unix seconds. */
 export type RevocationEntry = { kind: 'user'; userId: string; at: number } | { kind: 'token'; jti: string; exp: number };
 
+/** The claims a revocation is checked against (a verified token has them; unix seconds). */
+export interface RevocableToken {
+  userId: string;
+  iat?: number;
+  jti?: string;
+}
+
 export interface Revocation {
   /** True if the token was revoked (used by TokenService.verify on every handshake and request). */
-  isRevoked(token: Pick<VerifiedToken, 'userId' | 'iat' | 'jti'>): boolean;
+  isRevoked(token: RevocableToken): boolean;
   /** Revokes every token of the user issued up to this second. */
   revokeUser(userId: string): Promise<RevocationEntry>;
   /** Revokes one token (by its jti) until it expires anyway. */
