@@ -8,7 +8,8 @@ import { AppError, errors } from '../../errors';
 import type { Access } from '../access';
 import { isModerator } from '../access';
 import { toMessageDto } from '../mappers';
-import type { DomainEvents, Notifier } from '../notifier';
+import type { DomainEvents } from '../events';
+import type { Notifier } from '../notifier';
 import { DEFAULT_LIMIT } from '../pagination';
 import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
@@ -67,7 +68,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     const dto = toMessageDto(doc);
     historyCache?.updated(dto, doc.v ?? 0);
     notifier.messageUpdated(dto);
-    await events.messageUpdated(dto);
+    await events.publish('message.updated', { message: dto });
     return dto;
   }
 
@@ -133,11 +134,11 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         // The counters too: the first attempt may have died before recording them.
         await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
         notifier.messageNew(dto);
-        await events.messageCreated(dto);
+        await events.publish('message.created', { message: dto });
         return dto;
       }
       onStored?.();
-      await events.messageCreated(dto);
+      await events.publish('message.created', { message: dto });
       return dto;
     },
 

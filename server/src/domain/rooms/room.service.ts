@@ -6,7 +6,8 @@ import { directRoomId, newId } from '../../data/ids';
 import { errors } from '../../errors';
 import type { Access } from '../access';
 import { toMemberDto, toMessageDto, toRoomDto } from '../mappers';
-import type { DomainEvents, Notifier } from '../notifier';
+import type { DomainEvents } from '../events';
+import type { Notifier } from '../notifier';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../pagination';
 import type { PresenceService } from '../presence/presence.service';
 import type { Limiter } from '../../data/rate-limit.store';
@@ -58,7 +59,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     const added = await insertMember(room._id, userId, role, new Date(), room.lastSeq);
     if (added) {
       await notifier.memberJoined(room._id, userId);
-      await events.memberJoined(room._id, userId);
+      await events.publish('room.member_joined', { roomId: room._id, userId });
     }
     return added;
   }
@@ -100,7 +101,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       }
       for (const id of [userId, ...memberIds]) {
         await notifier.memberJoined(room._id, id);
-        await events.memberJoined(room._id, id);
+        await events.publish('room.member_joined', { roomId: room._id, userId: id });
       }
       return toRoomDto(room);
     },
@@ -149,7 +150,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       }
       await notifier.memberLeft(room._id, userId);
       if (await removeMember(roomId, userId)) await bumpMembers(roomId, -1);
-      await events.memberLeft(roomId, userId);
+      await events.publish('room.member_left', { roomId, userId });
       return {};
     },
 
@@ -175,7 +176,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       // Announce first so the kicked user hears it, then cut its sockets off everywhere.
       await notifier.memberLeft(roomId, targetId);
       if (await removeMember(roomId, targetId)) await bumpMembers(roomId, -1);
-      await events.memberLeft(roomId, targetId);
+      await events.publish('room.member_left', { roomId, userId: targetId });
       return {};
     },
 
