@@ -29,6 +29,12 @@ export interface RoomServiceDeps {
   userRooms: UserRooms;
 }
 
+/** A room as created: nothing sent yet, active now, no retention. */
+function newRoom(fields: Pick<RoomDoc, '_id' | 'type' | 'name' | 'createdBy' | 'memberCount'>, now: Date): RoomDoc {
+  const { _id, type, name, createdBy, memberCount } = fields;
+  return { _id, type, name, createdBy, createdAt: now, lastSeq: 0, memberCount, lastActivityAt: now, retentionDays: null };
+}
+
 export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms }: RoomServiceDeps) {
   // memberCount moves by one per membership really inserted or deleted (an $inc by _id, not a
   // count of the memberships, which scans on the embedded database); ordered per room because
@@ -55,6 +61,21 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     return added;
   };
 
+  /**
+   * Creates the room with its first members, or nothing: not every backend has transactions,
+   * so a failed membership insert removes what this call wrote (memberships, list entries, room).
+   */
+  async function createWithMembers(room: RoomDoc, members: Array<{ userId: string; role: Role }>): Promise<void> {
+    await repos.rooms.create(room);
+    try {
+      for (const m of members) await insertMember(room._id, m.userId, m.role, room.createdAt);
+    } catch (err) {
+      await Promise.allSettled(members.map((m) => userRooms.remove(room._id, m.userId)));
+      await repos.rooms.remove(room._id).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async function addMember(room: RoomDoc, userId: string, role: Role): Promise<boolean> {
     const added = await insertMember(room._id, userId, role, new Date(), room.lastSeq);
     if (added) {
@@ -77,28 +98,8 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     async create(userId: string, input: { type: 'public' | 'private'; name: string; memberIds?: string[] }): Promise<RoomDto> {
       const memberIds = [...new Set(input.memberIds ?? [])].filter((id) => id !== userId);
       await requireUsers(memberIds);
-      const now = new Date();
-      const room: RoomDoc = {
-        _id: newId(),
-        type: input.type,
-        name: input.name,
-        createdBy: userId,
-        createdAt: now,
-        lastSeq: 0,
-        memberCount: 1 + memberIds.length,
-        lastActivityAt: now,
-        retentionDays: null,
-      };
-      await repos.rooms.create(room);
-      try {
-        await insertMember(room._id, userId, 'owner', now);
-        for (const id of memberIds) await insertMember(room._id, id, 'member', now);
-      } catch (err) {
-        // No transactions on every backend: undo by hand so a failed create leaves nothing.
-        await Promise.allSettled([userId, ...memberIds].map((id) => userRooms.remove(room._id, id)));
-        await repos.rooms.remove(room._id).catch(() => undefined);
-        throw err;
-      }
+      const room = newRoom({ _id: newId(), type: input.type, name: input.name, createdBy: userId, memberCount: 1 + memberIds.length }, new Date());
+      await createWithMembers(room, [{ userId, role: 'owner' }, ...memberIds.map((id) => ({ userId: id, role: 'member' as const }))]);
       for (const id of [userId, ...memberIds]) {
         await notifier.memberJoined(room._id, id);
         await events.publish('room.member_joined', { roomId: room._id, userId: id });
@@ -249,19 +250,8 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       let room = await repos.rooms.findById(roomId);
       let created = false;
       if (!room) {
-        const now = new Date();
         const names = [userId, otherId].map((id) => users.find((u) => u._id === id)?.username ?? id).sort();
-        const doc: RoomDoc = {
-          _id: roomId,
-          type: 'direct',
-          name: names.join(', ').slice(0, 100),
-          createdBy: userId,
-          createdAt: now,
-          lastSeq: 0,
-          memberCount: 2,
-          lastActivityAt: now,
-          retentionDays: null,
-        };
+        const doc = newRoom({ _id: roomId, type: 'direct', name: names.join(', ').slice(0, 100), createdBy: userId, memberCount: 2 }, new Date());
         // A concurrent dm:open for the same pair loses the insert race and reads the winner's room.
         created = await repos.rooms.create(doc);
       }
