@@ -5,11 +5,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app';
 import { closeClients, connectUser, createRoom, registerUser, sendMessage, sleep } from '../helpers/chat';
-import { collect, request, waitFor } from '../helpers/clients';
+import { collect, request, waitFor, type Client } from '../helpers/clients';
 import { until } from '../helpers/cluster';
 import { gate, startNodes } from '../helpers/nodes';
 
 type Typing = { roomId: string; userId: string; typing: boolean };
+
+/**
+ * Resolves once every socket is subscribed to the room on its node. With the Redis adapter,
+ * socketsJoin reaches even the local node's sockets through Redis, after the room:create ack:
+ * what is broadcast before then is not theirs to receive (not what this file tests).
+ */
+function subscribed(pairs: Array<[TestApp, Client]>, roomId: string): Promise<unknown> {
+  return until(() => pairs.every(([node, s]) => node.app.io.of('/').adapter.rooms.get(`room:${roomId}`)?.has(s.id!)), 15_000, 'room subscriptions');
+}
 
 describe('typing: one socket’s start and stop are handled in the order sent', () => {
   let nodes: TestApp[];
@@ -28,6 +37,7 @@ describe('typing: one socket’s start and stop are handled in the order sent', 
     const t = await connectUser(a.url, typist);
     const receivers = [await connectUser(a.url, near), await connectUser(b.url, far)];
     const room = await createRoom(t, { type: 'public', memberIds: [near.id, far.id] });
+    await subscribed([[a, receivers[0]], [b, receivers[1]]], room.id);
     const seen = receivers.map((s) => collect<Typing>(s, 'typing'));
 
     // The start's membership check misses the cache and its read is slow; the stop's is not held.
@@ -70,6 +80,7 @@ describe('typing: one socket’s start and stop are handled in the order sent', 
     const t = await connectUser(a.url, typist);
     const receivers = [await connectUser(a.url, near), await connectUser(b.url, far)];
     const room = await createRoom(t, { type: 'public', memberIds: [near.id, far.id] });
+    await subscribed([[a, receivers[0]], [b, receivers[1]]], room.id);
     const seen = receivers.map((s) => collect<Typing>(s, 'typing'));
     for (const last of ['typing:stop', 'typing:start'] as const) {
       a.app.chat.membershipCache.forgetLocal(room.id, typist.id);
@@ -77,7 +88,7 @@ describe('typing: one socket’s start and stop are handled in the order sent', 
       acks.push(request(t, last, { roomId: room.id }));
       for (const ack of await Promise.all(acks)) expect(ack.ok).toBe(true);
       const want = last === 'typing:start';
-      await until(() => seen.every((list) => list.at(-1)?.typing === want), 10_000, `typing ${want} on every receiver`);
+      await until(() => seen.every((list) => list.at(-1)?.typing === want), 15_000, `typing ${want} on every receiver`);
       // Strictly alternating: a stop never lands before the start it follows.
       for (const list of seen) list.forEach((p, i) => expect(p.typing).toBe(i % 2 === 0));
     }
