@@ -32,8 +32,7 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
     registry: deps.metrics.registry,
     keyPrefix: `${config.redisKeyPrefix}chat:conn`,
   });
-  const revoker = createSessionRevoker(revocation, log);
-  revoker.attach(io);
+  const revoker = createSessionRevoker(io, revocation, log);
   const slow = createSlowConsumerGuard({
     maxBufferBytes: config.abuse.maxSocketBufferBytes,
     dropVolatileBytes: config.abuse.dropVolatileBytes,
