@@ -3,7 +3,9 @@
 // (MessageFanout) so this node's sockets get a room's messages in seq order, whether
 // stored here or on another node; per-socket events (session expiry, draining) have
 // their own functions below. Room subscriptions use io.in(userChannel).socketsJoin/Leave,
-// which act on every node when the Redis adapter is in place.
+// which act on every node when the Redis adapter is in place: this node's sockets first,
+// directly, because the adapter reaches them only once it hears its own request back from
+// Redis, after the ack; until then an event sent here would miss them.
 import type { MessageDto } from '../contracts/dto';
 import type { Notifier } from '../domain/notifier';
 import type { Peers } from '../domain/peers';
@@ -32,6 +34,17 @@ export interface SocketEmitterDeps {
 
 export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered, onError }: SocketEmitterDeps): SocketEmitter {
   const count = (event: string) => metrics.broadcasts.inc({ event });
+  /** Joins or leaves a user's sockets to a room: here at once, on the other nodes through the adapter. */
+  const subscribe = (userId: string, roomId: string, join: boolean) => {
+    const [user, room] = [userChannel(userId), roomChannel(roomId)];
+    if (join) {
+      io.local.in(user).socketsJoin(room);
+      io.in(user).socketsJoin(room);
+    } else {
+      io.local.in(user).socketsLeave(room);
+      io.in(user).socketsLeave(room);
+    }
+  };
   const fanout = new MessageFanout({
     deliver: (m) => {
       onDelivered?.(m);
@@ -56,13 +69,13 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       count('message:updated');
     },
     async memberJoined(roomId, userId) {
-      io.in(userChannel(userId)).socketsJoin(roomChannel(roomId));
+      subscribe(userId, roomId, true);
       io.to(roomChannel(roomId)).emit('room:member_joined', { roomId, userId });
       count('room:member_joined');
     },
     async memberLeft(roomId, userId) {
       io.to(roomChannel(roomId)).emit('room:member_left', { roomId, userId });
-      io.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
+      subscribe(userId, roomId, false);
       count('room:member_left');
     },
     invited(roomId, userId, by) {
