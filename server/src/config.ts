@@ -43,6 +43,10 @@ export interface Config {
     messageWindowMs: number;
     joinsPerWindow: number;
     joinWindowMs: number;
+    profileUpdatesPerWindow: number;
+    profileWindowMs: number;
+    searchesPerWindow: number;
+    searchWindowMs: number;
     connectionsPerUser: number;
     connectionsPerIp: number;
   };
@@ -175,6 +179,10 @@ const schema = {
     RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
     RATE_LIMIT_JOINS: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
     RATE_LIMIT_JOIN_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
+    RATE_LIMIT_PROFILE_UPDATES: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    RATE_LIMIT_PROFILE_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
+    RATE_LIMIT_USER_SEARCHES: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
+    RATE_LIMIT_USER_SEARCH_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
     MAX_CONNECTIONS_PER_USER: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
     MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 1, maximum: 1000000, default: 100000 },
     PRESENCE_GRACE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
@@ -310,6 +318,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
       messageWindowMs: e.RATE_LIMIT_WINDOW_MS,
       joinsPerWindow: e.RATE_LIMIT_JOINS,
       joinWindowMs: e.RATE_LIMIT_JOIN_WINDOW_MS,
+      profileUpdatesPerWindow: e.RATE_LIMIT_PROFILE_UPDATES,
+      profileWindowMs: e.RATE_LIMIT_PROFILE_WINDOW_MS,
+      searchesPerWindow: e.RATE_LIMIT_USER_SEARCHES,
+      searchWindowMs: e.RATE_LIMIT_USER_SEARCH_WINDOW_MS,
       connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageHistoryQuery, messageSendBody } from '../../server/src/contracts/schemas/message.schemas';
 import { loginBody, registerBody } from '../../server/src/contracts/schemas/misc.schemas';
 import { roomCreate, roomList } from '../../server/src/contracts/schemas/room.schemas';
+import { profilePatch, userSearch } from '../../server/src/contracts/schemas/user.schemas';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV } from '../helpers/chat';
 import { OpenApiResponses } from '../helpers/openapi';
@@ -46,9 +47,11 @@ describe('OpenAPI document', () => {
     expect(bodyOf('/api/v1/auth/login', 'post')).toEqual(loginBody.schema);
     expect(bodyOf('/api/v1/rooms', 'post')).toEqual(roomCreate.schema);
     expect(bodyOf('/api/v1/rooms/{roomId}/messages', 'post')).toEqual(messageSendBody.schema);
+    expect(bodyOf('/api/v1/users/me', 'patch')).toEqual(profilePatch.schema);
     const query = (p: string) => Object.fromEntries(paths[p].get.parameters.filter((x: any) => x.in === 'query').map((x: any) => [x.name, x.schema]));
     expect(query('/api/v1/rooms')).toEqual((roomList.schema as any).properties);
     expect(query('/api/v1/rooms/{roomId}/messages')).toEqual((messageHistoryQuery.schema as any).properties);
+    expect(query('/api/v1/users')).toEqual((userSearch.schema as any).properties);
   });
 
   it('every route answers as documented, on success and on error', async () => {
@@ -92,6 +95,15 @@ describe('OpenAPI document', () => {
 
     expect((await call('GET', '/api/v1/users/{userId}/presence', { path: `/api/v1/users/${bob.body.user.id}/presence`, token: a })).status).toBe(200);
     expect((await call('GET', '/api/v1/users/{userId}/presence', { path: '/api/v1/users/nope/presence', token: a })).status).toBe(404);
+
+    const me = await call('PATCH', '/api/v1/users/me', { token: a, body: { displayName: 'Alice L.', avatarUrl: 'https://example.com/a.png', statusText: 'here' } });
+    expect(me.status).toBe(200);
+    expect((await call('PATCH', '/api/v1/users/me', { token: a, body: { avatarUrl: 'javascript:alert(1)' } })).status).toBe(400);
+    const prefix = alice.body.user.username.slice(0, 4);
+    const found = await call('GET', '/api/v1/users', { path: `/api/v1/users?prefix=${prefix}&limit=1`, token: b });
+    expect(found.status).toBe(200);
+    expect(found.body.items).toContainEqual(me.body.user);
+    expect((await call('GET', '/api/v1/users', { path: '/api/v1/users?prefix=a', token: b })).status).toBe(400);
 
     expect((await call('GET', '/healthz')).status).toBe(200);
     expect((await call('GET', '/readyz')).status).toBe(200);

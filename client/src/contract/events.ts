@@ -2,7 +2,7 @@
 // Event maps for the typed Socket.IO server: emit/on are checked against them.
 // Payloads from clients are `unknown` on purpose: types do not replace validation.
 import type { AckCallback } from './ack';
-import type { MessageDto, PresenceStatus } from './dto';
+import type { MessageDto, PresenceStatus, UserDto } from './dto';
 
 export type ClientCommand =
   | 'room:create'
@@ -21,6 +21,8 @@ export type ClientCommand =
   | 'message:history'
   | 'message:read'
   | 'presence:get'
+  | 'user:update'
+  | 'user:search'
   | 'auth:refresh'
   | 'typing:start'
   | 'typing:stop';
@@ -40,6 +42,8 @@ export interface ServerToClientEvents {
   'read:updated': (p: { roomId: string; userId: string; lastReadSeq: number }) => void;
   'presence:updated': (p: { userId: string; status: PresenceStatus; lastSeenAt: string | null }) => void;
   'session:expired': (p: Record<string, never>) => void;
+  /** Extension (profiles): a user's profile changed; to everyone sharing a room with it and its own sockets. */
+  'user:updated': (user: UserDto) => void;
   /** Extension: this node is shutting down; reconnect (the load balancer sends you elsewhere). */
   'server:draining': (p: { reconnectInMs: number }) => void;
 }

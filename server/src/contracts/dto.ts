@@ -4,6 +4,17 @@ export interface UserDto {
   username: string;
   displayName: string;
   createdAt: string;
+  /** Extension (profiles): an https URL of the user's picture; absent when none is set. */
+  avatarUrl?: string;
+  /** Extension (profiles): a short status line; absent when none is set. */
+  statusText?: string;
+}
+
+/** Extension (profiles): what `PATCH /users/me` and `user:update` change; `null` clears a field. */
+export interface ProfilePatch {
+  displayName?: string;
+  avatarUrl?: string | null;
+  statusText?: string | null;
 }
 
 export type RoomType = 'public' | 'private' | 'direct';

@@ -28,6 +28,9 @@ export async function openData(deps: Pick<Deps, 'db' | 'redis' | 'config' | 'log
   // Lists of the rooms of users who were members before the lists existed (once per database).
   const migrated = await repos.userRooms.migrate();
   if (migrated !== null) deps.log.info({ users: migrated }, 'built the per-user room lists from the memberships');
+  // Username search reads buckets where a range over the usernames would scan them all.
+  const indexed = ferret ? await repos.usernameBuckets.migrate() : null;
+  if (indexed !== null) deps.log.info({ users: indexed }, 'built the username buckets from the users');
   const docLock = createDocLock(deps.redis, ferret, deps.config.redisKeyPrefix);
   const counters = createRoomCounters({
     store: deps.redis ? createRedisCounterStore({ redis: deps.redis, keyPrefix: deps.config.redisKeyPrefix }) : createMemoryCounterStore(),

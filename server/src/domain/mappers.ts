@@ -5,7 +5,11 @@ import type { MembershipDoc, MessageDoc, RoomDoc, UserDoc } from '../data/models
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
 export function toUserDto(u: UserDoc): UserDto {
-  return { id: u._id, username: u.username, displayName: u.displayName, createdAt: iso(u.createdAt)! };
+  const dto: UserDto = { id: u._id, username: u.username, displayName: u.displayName, createdAt: iso(u.createdAt)! };
+  // Profile fields are optional in the contract: present only when set.
+  if (u.avatarUrl) dto.avatarUrl = u.avatarUrl;
+  if (u.statusText) dto.statusText = u.statusText;
+  return dto;
 }
 
 export function toRoomDto(r: RoomDoc): RoomDto {

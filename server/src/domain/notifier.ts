@@ -1,6 +1,6 @@
 // How services announce what happened, without knowing Socket.IO: the server's
 // notifier emits to rooms; a worker's would use the Redis emitter.
-import type { MessageDto, PresenceDto } from '../contracts/dto';
+import type { MessageDto, PresenceDto, UserDto } from '../contracts/dto';
 
 export interface Notifier {
   /** A stored message; delivered to the room's members in seq order. */
@@ -15,4 +15,6 @@ export interface Notifier {
   typing(roomId: string, userId: string, typing: boolean): void;
   /** To everyone in any of these rooms (once per socket). */
   presenceUpdated(roomIds: string[], presence: PresenceDto): void;
+  /** A profile changed: to everyone in any of these rooms and to the user's own sockets (once per socket). */
+  userUpdated(roomIds: string[], user: UserDto): void;
 }

@@ -23,9 +23,12 @@ import { createTypingService, type TypingService } from './typing/typing.service
 import { UserRoomsCache } from './user-rooms-cache';
 import { createUserService, type UserService, type UserServiceDeps } from './users/user.service';
 import { createUsernamePolicy } from './users/username-policy';
+import { createProfileService, type ProfileService } from './users/profile.service';
+import { createUsernameIndex } from './users/username-index';
 
 export interface Services {
   users: UserService;
+  profiles: ProfileService;
   rooms: RoomService;
   messages: MessageService;
   presence: PresenceService;
@@ -116,8 +119,18 @@ export function createServices({ deps, data, history, notifier, events, presence
     notifier,
     offlineGraceMs: config.presence.offlineGraceMs,
   });
+  const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
   const services: Services = {
-    users: createUserService({ repos, tokens: deps.tokens, events, ...accountDefences(deps) }),
+    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, ...accountDefences(deps) }),
+    profiles: createProfileService({
+      repos,
+      docLock,
+      notifier,
+      roomsOf: (userId) => userRooms.of(userId),
+      usernames,
+      updateLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}profile`, points: limits.profileUpdatesPerWindow, windowMs: limits.profileWindowMs }),
+      searchLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}user-search`, points: limits.searchesPerWindow, windowMs: limits.searchWindowMs }),
+    }),
     presence,
     rooms: createRoomService({
       repos,

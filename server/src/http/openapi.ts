@@ -6,6 +6,7 @@ import { logoutBody } from './routers/sessions.router';
 import { messageHistoryQuery, messageSendBody } from '../contracts/schemas/message.schemas';
 import { loginBody, registerBody } from '../contracts/schemas/misc.schemas';
 import { roomCreate, roomList, roomRef } from '../contracts/schemas/room.schemas';
+import { profilePatch, userSearch } from '../contracts/schemas/user.schemas';
 import { id } from '../contracts/schemas/common';
 import { HTTP_STATUS, type ErrorCode } from '../errors';
 
@@ -32,7 +33,18 @@ const ERROR_CODES = Object.keys(HTTP_STATUS) as ErrorCode[];
 
 /** The DTOs of the contract ("Objects"), closed so that an undocumented field fails the tests. */
 const components: Record<string, Schema> = {
-  User: closed({ id: str, username: str, displayName: str, createdAt: time }),
+  User: closed(
+    {
+      id: str,
+      username: str,
+      displayName: str,
+      createdAt: time,
+      avatarUrl: { type: 'string', pattern: '^https://', description: 'extension (profiles): an https URL; absent when not set' },
+      statusText: { type: 'string', description: 'extension (profiles): absent when not set' },
+    },
+    ['id', 'username', 'displayName', 'createdAt'],
+  ),
+  UserPage: closed({ items: { type: 'array', items: ref('User'), description: 'ascending lower-cased username' }, nextCursor: nullable(str) }),
   Room: closed(ROOM),
   RoomSummary: closed({
     ...ROOM,
@@ -186,6 +198,23 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           parameters: roomPath,
           requestBody: body(messageSendBody.schema),
           responses: { ...ok(201, 'the stored message', ref('Message')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) },
+        },
+      },
+      '/api/v1/users/me': {
+        patch: {
+          tags: ['users'],
+          summary: "Change the caller's profile (extension); everyone sharing a room with the caller gets user:updated",
+          description: 'displayName 1–64 characters after trimming; statusText at most 140 (blank or null removes it); avatarUrl an https URL of at most 2048 characters (null removes it). No control characters, line separators or bidirectional overrides.',
+          requestBody: body(profilePatch.schema),
+          responses: { ...ok(200, 'the updated caller', closed({ user: ref('User') })), ...errorResponses([...AUTHED, 'NOT_FOUND', 'RATE_LIMITED']) },
+        },
+      },
+      '/api/v1/users': {
+        get: {
+          tags: ['users'],
+          summary: 'Users whose username starts with a prefix, any case (extension; to start a DM)',
+          parameters: parameters('query', userSearch.schema, { prefix: '3 to 32 characters of the username alphabet, matched case-insensitively', cursor: "opaque; the previous page's nextCursor", limit: 'page size, 20 by default, at most 50' }),
+          responses: { ...ok(200, 'one page', ref('UserPage')), ...errorResponses([...AUTHED, 'RATE_LIMITED']) },
         },
       },
       '/api/v1/users/{userId}/presence': {

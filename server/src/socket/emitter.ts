@@ -95,6 +95,12 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       io.to(roomIds.map(roomChannel)).except(userChannel(presence.userId)).volatile.emit('presence:updated', presence);
       count('presence:updated');
     },
+    userUpdated(roomIds, user) {
+      // One emit to the union of the rooms: each node (through the adapter) sends it once per
+      // socket however many of the rooms that socket is in. Not volatile: it is state.
+      io.to([...roomIds.map(roomChannel), userChannel(user.id)]).emit('user:updated', user);
+      count('user:updated');
+    },
     close: () => fanout.close(),
   };
 }

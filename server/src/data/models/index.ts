@@ -13,6 +13,9 @@ export interface UserDoc {
   passwordHash: string;
   createdAt: Date;
   lastSeenAt: Date | null;
+  /** Profile (extension); absent or null when not set. */
+  avatarUrl?: string | null;
+  statusText?: string | null;
 }
 
 export interface RoomDoc {
@@ -51,6 +54,19 @@ export interface UserRoomsDoc {
   /** The user id. */
   _id: string;
   roomIds: string[];
+}
+
+/**
+ * Usernames by their first three lower-cased characters (the shortest search prefix), for
+ * prefix search on the embedded database, where a range over `usernameKey` scans every user:
+ * a search reads one bucket by `_id`. Kept only where the database needs it (FerretDB); an
+ * index of the users, never the authority (an entry whose user is missing is skipped).
+ */
+export interface UsernameBucketDoc {
+  /** The first three characters of the usernames in it, lower-cased. */
+  _id: string;
+  /** `k`: the lower-cased username, `id`: the user id. */
+  entries: Array<{ k: string; id: string }>;
 }
 
 /** One-off data migrations already applied to this database (see user-rooms.repository). */
@@ -100,6 +116,8 @@ const userSchema = new Schema<UserDoc>(
     passwordHash: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeenAt: { type: Date, default: null },
+    avatarUrl: { type: String },
+    statusText: { type: String },
   },
   { versionKey: false, collection: 'users' },
 );
@@ -157,6 +175,14 @@ const userRoomsSchema = new Schema<UserRoomsDoc>(
   { versionKey: false, collection: 'user_rooms' },
 );
 
+const usernameBucketSchema = new Schema<UsernameBucketDoc>(
+  {
+    _id: { type: String, required: true },
+    entries: { type: [{ _id: false, k: { type: String, required: true }, id: { type: String, required: true } }], default: [] },
+  },
+  { versionKey: false, collection: 'username_buckets' },
+);
+
 const migrationSchema = new Schema<MigrationDoc>(
   {
     _id: { type: String, required: true },
@@ -196,6 +222,7 @@ export interface Models {
   Message: Model<MessageDoc>;
   UserRooms: Model<UserRoomsDoc>;
   Migration: Model<MigrationDoc>;
+  UsernameBuckets: Model<UsernameBucketDoc>;
 }
 
 /** Registers the models on a connection (not the mongoose global). */
@@ -208,6 +235,7 @@ export function defineModels(conn: Connection): Models {
     Message: conn.model<MessageDoc>('Message', messageSchema),
     UserRooms: conn.model<UserRoomsDoc>('UserRooms', userRoomsSchema),
     Migration: conn.model<MigrationDoc>('Migration', migrationSchema),
+    UsernameBuckets: conn.model<UsernameBucketDoc>('UsernameBuckets', usernameBucketSchema),
   };
 }
 

@@ -6,6 +6,7 @@ import { roomAccessRepository } from './room-access.repository';
 import { roomsRepository } from './rooms.repository';
 import { userRoomsRepository } from './user-rooms.repository';
 import { usersRepository } from './users.repository';
+import { usernameBucketsRepository } from './username-buckets.repository';
 import type { LookupOptions } from './by-ids';
 import { createWriteGate, type WriteGate } from '../write-gate';
 
@@ -15,7 +16,8 @@ import { createWriteGate, type WriteGate } from '../write-gate';
  */
 export function createRepositories(models: Models, lookup: LookupOptions = { pointLookups: false }, writeGate: WriteGate = createWriteGate(false)) {
   return {
-    users: usersRepository(models),
+    users: usersRepository(models, lookup),
+    usernameBuckets: usernameBucketsRepository(models),
     rooms: roomsRepository(models, lookup),
     memberships: membershipsRepository(models, lookup),
     userRooms: userRoomsRepository(models),

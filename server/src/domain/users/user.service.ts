@@ -13,6 +13,7 @@ import type { Limiter } from '../../data/rate-limit.store';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password';
 import { passwordProblem } from './password-policy';
 import type { UsernamePolicy } from './username-policy';
+import type { UsernameIndex } from './username-index';
 
 export interface Session {
   user: UserDto;
@@ -32,11 +33,13 @@ export interface UserServiceDeps {
   /** Registrations per client address, and for the whole deployment. */
   registerLimits: { perAddress: Limiter; global: Limiter };
   usernames: UsernamePolicy;
+  /** Username search's index: told of a user before it is stored. */
+  usernameIndex: Pick<UsernameIndex, 'adding' | 'notAdded'>;
 }
 
 const GLOBAL_KEY = 'all';
 
-export function createUserService({ repos, tokens, events, loginThrottle, registerLimits, usernames }: UserServiceDeps) {
+export function createUserService({ repos, tokens, events, loginThrottle, registerLimits, usernames, usernameIndex }: UserServiceDeps) {
   const session = (user: UserDto): Session => ({ user, token: tokens.issue(user.id).token });
 
   /** Policy refusals are cheap and say nothing about other accounts: checked before any limit. */
@@ -72,7 +75,18 @@ export function createUserService({ repos, tokens, events, loginThrottle, regist
         passwordHash: await hashPassword(input.password),
         createdAt: new Date(),
       };
-      if (!(await repos.users.create(doc))) throw errors.conflict('username is taken');
+      await usernameIndex.adding(doc.usernameKey, doc._id);
+      let created: boolean;
+      try {
+        created = await repos.users.create(doc);
+      } catch (err) {
+        await usernameIndex.notAdded(doc.usernameKey, doc._id);
+        throw err;
+      }
+      if (!created) {
+        await usernameIndex.notAdded(doc.usernameKey, doc._id);
+        throw errors.conflict('username is taken');
+      }
       return session(toUserDto({ ...doc, lastSeenAt: null }));
     },
 
