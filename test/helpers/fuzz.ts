@@ -120,7 +120,21 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>
 
 type Field =
   | { t: 'id' }
-  | { t: 'str'; min: number; max: number; emoji?: boolean; stored?: boolean }
+  | {
+      t: 'str';
+      min: number;
+      max: number;
+      emoji?: boolean;
+      stored?: boolean;
+      /** Shown next to a name (profiles): no control characters, line separators or bidi controls; `min` counts after trimming. */
+      display?: boolean;
+      /** `null` is a value (it clears the field). */
+      nullable?: boolean;
+      /** The whole string must match. */
+      pattern?: RegExp;
+    }
+  /** An https URL (profiles): a host, no credentials, no white space or control characters. */
+  | { t: 'url'; max: number; nullable?: boolean }
   | { t: 'int'; min: number; max: number }
   | { t: 'bool' }
   | { t: 'enum'; values: string[] }
@@ -132,6 +146,8 @@ export interface EventSpec {
   required: string[];
   /** Changes stored state when it succeeds. */
   writes: boolean;
+  /** At least this many fields (profile updates must change something). */
+  minFields?: number;
 }
 
 const id: Field = { t: 'id' };
@@ -140,6 +156,18 @@ const name: Field = { t: 'str', min: 1, max: 100, stored: true };
 const seq: Field = { t: 'int', min: 0, max: Number.MAX_SAFE_INTEGER };
 const limit: Field = { t: 'int', min: 1, max: 100 };
 const cursor: Field = { t: 'cursor' };
+
+/** PATCH /users/me and user:update. */
+export const PROFILE_FIELDS: Record<string, Field> = {
+  displayName: { t: 'str', min: 1, max: 64, stored: true, display: true },
+  statusText: { t: 'str', min: 0, max: 140, stored: true, display: true, nullable: true },
+  avatarUrl: { t: 'url', max: 2048, nullable: true },
+};
+
+// eslint-disable-next-line no-control-regex
+const NOT_DISPLAYABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+// eslint-disable-next-line no-control-regex
+const HTTPS_URL = /^https:\/\/[^\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]+$/u;
 
 /** The client-to-server events of the contract (and the room:set_role extension). */
 export const EVENTS: Record<string, EventSpec> = {
@@ -162,6 +190,9 @@ export const EVENTS: Record<string, EventSpec> = {
   'auth:refresh': { fields: { token: { t: 'str', min: 1, max: 8192 } }, required: ['token'], writes: false },
   'typing:start': { fields: { roomId: id }, required: ['roomId'], writes: false },
   'typing:stop': { fields: { roomId: id }, required: ['roomId'], writes: false },
+  // Extensions (profiles, docs/protocol.md "Profiles" and "User search").
+  'user:update': { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
+  'user:search': { fields: { prefix: { t: 'str', min: 3, max: 32, pattern: /^[a-zA-Z0-9_.-]+$/ }, cursor, limit: { t: 'int', min: 1, max: 50 } }, required: ['prefix'], writes: false },
 };
 
 /** `invalid`: the contract says VALIDATION_FAILED. `valid`: it passes validation. `unsure`: bounds the contract leaves open. */
@@ -172,6 +203,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Uint8Array);
 
 function checkField(f: Field, v: unknown): Verdict {
+  if (v === null && 'nullable' in f && f.nullable) return 'valid';
   switch (f.t) {
     case 'id':
       if (typeof v !== 'string' || v.length === 0) return 'invalid';
@@ -187,7 +219,21 @@ function checkField(f: Field, v: unknown): Verdict {
       // A lone surrogate is not a character: text to be stored must be well-formed.
       if (f.stored && /[\ud800-\udfff]/u.test(v)) return 'invalid';
       if (f.emoji && (v.includes('.') || v.startsWith('$') || [...v].some((c) => c.charCodeAt(0) < 0x20))) return 'invalid';
+      if (f.pattern && !f.pattern.test(v)) return 'invalid';
+      if (f.display && (NOT_DISPLAYABLE.test(v) || codePoints(v.trim()) < f.min)) return 'invalid';
       return 'valid';
+    }
+    case 'url': {
+      if (typeof v !== 'string') return 'invalid';
+      const n = codePoints(v);
+      if (n < 9 || n > f.max || !HTTPS_URL.test(v)) return 'invalid';
+      // The contract: an https URL with a host and no credentials.
+      try {
+        const url = new URL(v);
+        return url.protocol === 'https:' && url.hostname && !url.username && !url.password ? 'valid' : 'invalid';
+      } catch {
+        return 'invalid';
+      }
     }
     case 'int':
       if (typeof v !== 'number' || !Number.isInteger(v) || v < f.min || v > f.max) return 'invalid';
@@ -227,6 +273,7 @@ export function judgeSpec(spec: EventSpec, payload: unknown): Verdict {
   let verdict: Verdict = 'valid';
   for (const key of Object.keys(p)) if (!(key in spec.fields) || !Object.prototype.hasOwnProperty.call(spec.fields, key)) return 'invalid';
   for (const r of spec.required) if (!Object.prototype.hasOwnProperty.call(p, r)) return 'invalid';
+  if (Object.keys(p).length < (spec.minFields ?? 0)) return 'invalid';
   for (const [key, value] of Object.entries(p)) {
     const r = checkField(spec.fields[key], value);
     if (r === 'invalid') return 'invalid';

@@ -75,6 +75,10 @@ typing:start                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | 
 typing:start                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 presence:get a member        | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 presence:get a member        | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:update own profile      | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:update own profile      | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:search                  | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:search                  | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 dm:open the owner            | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | -         | ok
 dm:open the owner            | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | -         | ok
 GET /rooms/:id               | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
@@ -87,6 +91,10 @@ GET /rooms                   | public  | UNAUTHORIZED | ok        | ok        | 
 GET /rooms                   | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users/:id/presence      | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users/:id/presence      | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+PATCH /users/me              | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+PATCH /users/me              | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users?prefix            | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users?prefix            | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 `;
 
 type Expected = 'ok' | ErrorCode | '-';
@@ -150,6 +158,8 @@ describe('authorization matrix', () => {
   const READ_ONLY = new Set([
     'room:kick the owner', 'room:members', 'room:list', 'message:history', "message:edit others'", 'typing:start',
     'presence:get a member', 'dm:open the owner', 'GET /rooms/:id', 'GET /rooms/:id/messages', 'GET /rooms', 'GET /users/:id/presence',
+    // A profile lives on the user, not the room: only the caller's own user document changes.
+    'user:update own profile', 'user:search', 'PATCH /users/me', 'GET /users?prefix',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -249,10 +259,25 @@ describe('authorization matrix', () => {
     'POST /rooms/:id/messages': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/messages`, { clientMsgId: cmid(p), text: `posted by ${p}` }),
     'GET /rooms': (_fx, p) => restOutcome(p, 'GET', '/api/v1/rooms'),
     'GET /users/:id/presence': (_fx, p) => restOutcome(p, 'GET', `/api/v1/users/${P.member.id}/presence`),
+    // The only profile anyone can change is its own: there is no target id to name.
+    'user:update own profile': (fx, p) => socketOutcome(p, 'user:update', { statusText: `${fx.kind} socket ${p}` }),
+    'PATCH /users/me': (fx, p) => restOutcome(p, 'PATCH', '/api/v1/users/me', { statusText: `${fx.kind} rest ${p}` }),
+    'user:search': (_fx, p) => socketOutcome(p, 'user:search', { prefix: P.owner.username.slice(0, 3) }),
+    'GET /users?prefix': (_fx, p) => restOutcome(p, 'GET', `/api/v1/users?prefix=${P.owner.username.slice(0, 3)}`),
+  };
+
+  /** Each persona's stored status line is the one it set itself, nobody else's. */
+  const ownStatus = (via: string) => async (fx: Fixture, okPersonas: Persona[]) => {
+    for (const p of okPersonas) {
+      const user = await t.app.chat.repos.users.findById(P[p as Exclude<Persona, 'anonymous'>].id);
+      expect(user?.statusText?.endsWith(`${via} ${p}`), `${p}'s status`).toBe(true);
+    }
   };
 
   /** What the successful calls of a row must have done (refusals are covered by the snapshot). */
   const EFFECT: Record<string, (fx: Fixture, okPersonas: Persona[]) => Promise<void>> = {
+    'user:update own profile': ownStatus('socket'),
+    'PATCH /users/me': ownStatus('rest'),
     'room:join': async (fx) => {
       const joined = fx.kind === 'public' ? [P.nonMember, P.invited] : [P.invited];
       for (const p of joined) expect((await request(p.socket, 'message:history', { roomId: fx.room.id })).ok).toBe(true);
@@ -316,7 +341,7 @@ describe('authorization matrix', () => {
 
   it('the matrix covers every client event and REST endpoint of the contract', () => {
     const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
-    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start']) {
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search']) {
       expect(socketEvents.has(e), e).toBe(true);
     }
     expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());
@@ -353,16 +378,16 @@ describe('authorization matrix', () => {
     });
   }
 
-  it('broadcasts of a room reach its members only: messages, edits, typing, read state, presence', async () => {
+  it('broadcasts of a room reach its members only: messages, edits, typing, read state, presence, profile updates', async () => {
     const fx = await fixture('private');
     // A member of this room only: its presence concerns the room's members and nobody else.
     const flapper = await newPerson(t.url);
     const watchers = (['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked'] as const).map((p) => {
       const seen: string[] = [];
       const inRoom = (event: string) => (payload: { roomId?: string; userId?: string; id?: string }) => {
-        if (payload.roomId === fx.room.id || (event === 'presence:updated' && payload.userId === flapper.id)) seen.push(event);
+        if (payload.roomId === fx.room.id || (event === 'presence:updated' && payload.userId === flapper.id) || (event === 'user:updated' && payload.id === flapper.id)) seen.push(event);
       };
-      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'presence:updated', 'room:member_joined']) P[p].socket.on(event, inRoom(event));
+      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'presence:updated', 'room:member_joined', 'user:updated']) P[p].socket.on(event, inRoom(event));
       return { p, seen };
     });
     await ok(P.owner.socket, 'room:invite', { roomId: fx.room.id, userId: flapper.id });
@@ -371,12 +396,13 @@ describe('authorization matrix', () => {
     await ok(P.author.socket, 'message:edit', { messageId: m.id, text: 'for members, edited' });
     await ok(P.author.socket, 'typing:start', { roomId: fx.room.id });
     await ok(P.member.socket, 'message:read', { roomId: fx.room.id, seq: m.seq });
+    await ok(flapper.socket, 'user:update', { displayName: 'Flapper' });
     const offline = collect(P.member.socket, 'presence:updated');
     flapper.socket.close();
     const deadline = Date.now() + 5000;
     while (!offline.some((x) => x.userId === flapper.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200));
-    const everything = ['message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing'];
+    const everything = ['message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing', 'user:updated'];
     for (const { p, seen } of watchers) {
       const kinds = [...new Set(seen)].sort();
       expect(kinds, `${p} received`).toEqual(['member', 'admin', 'owner'].includes(p) ? everything : []);

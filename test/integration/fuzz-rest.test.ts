@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
-import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
+import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
 
 interface Reply {
   status: number;
@@ -56,6 +56,8 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/rooms/:p/messages',
   'POST /api/v1/rooms/:p/messages',
   'GET /api/v1/users/:p/presence',
+  'PATCH /api/v1/users/me',
+  'GET /api/v1/users',
 ];
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
@@ -121,6 +123,10 @@ describe('fuzz: REST endpoints', () => {
       spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' } }, required: ['clientMsgId', 'text'], writes: true },
       base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id }),
     };
+    BODIES['PATCH /api/v1/users/me'] = {
+      spec: { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
+      base: () => ({ displayName: 'Fuzz', avatarUrl: 'https://example.com/a.png', statusText: 'fuzzing' }),
+    };
     BODIES['POST /api/v1/auth/logout'] = {
       spec: { fields: { everywhere: { t: 'bool' } }, required: [], writes: true },
       base: () => ({ everywhere: true }),
@@ -142,6 +148,7 @@ describe('fuzz: REST endpoints', () => {
   });
 
   const pathOf = (route: string) => route.split(' ')[1].replace(':roomId', room.id);
+  const methodOf = (route: string) => route.split(' ')[0];
   // Logout revokes: it gets a throwaway token of a user that is not the actor.
   const tokenFor = (route: string) => (route.endsWith('/logout') ? signToken(crypto.randomBytes(12).toString('hex')) : route.includes('/auth/') ? null : actor.token);
 
@@ -153,7 +160,7 @@ describe('fuzz: REST endpoints', () => {
           const seen = JSON.parse(JSON.stringify(body ?? null));
           fc.pre(jsonSize(seen) < 60_000 && judgeSpec(BODIES[route].spec, seen) === 'invalid');
           requests += 1;
-          const r = await call(t.url, 'POST', pathOf(route), { token: tokenFor(route), body: JSON.stringify(body ?? null), headers: { 'content-type': 'application/json' } });
+          const r = await call(t.url, methodOf(route), pathOf(route), { token: tokenFor(route), body: JSON.stringify(body ?? null), headers: { 'content-type': 'application/json' } });
           const problem = errorProblem(r) ?? (r.status !== 400 ? `expected 400, got ${r.status} ${r.text.slice(0, 200)}` : null);
           if (problem) throw new Error(`${route} ${show(body)}: ${problem}`);
           expect(JSON.parse(r.text).error.code).toBe('VALIDATION_FAILED');
@@ -190,7 +197,7 @@ describe('fuzz: REST endpoints', () => {
         const headers: Record<string, string> = {};
         if (type) headers['content-type'] = type;
         if (enc) headers['content-encoding'] = enc;
-        const r = await call(t.url, 'POST', pathOf(route), { token: tokenFor(route), body, headers });
+        const r = await call(t.url, methodOf(route), pathOf(route), { token: tokenFor(route), body, headers });
         const problem = errorProblem(r);
         if (problem) throw new Error(`${route} ${type} ${enc ?? ''} ${show(typeof body === 'string' ? body : `<${body.length} bytes>`)}: ${problem}`);
         // None of these raw bodies is a valid request body: all are refused.
@@ -205,7 +212,7 @@ describe('fuzz: REST endpoints', () => {
     fc.constantFrom('1', '0', '-1', '1e2', '0x10', '101', '100', '50', ' 5', '5 ', '١', '9007199254740993', '', 'null', '[object Object]', '%00', '%', '%E0%A4%A'),
   );
   const queryKey = fc.oneof(
-    fc.constantFrom('limit', 'cursor', 'beforeSeq', 'afterSeq', 'limit[$gt]', 'limit[]', 'cursor[$ne]', 'afterSeq[$where]', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a.b'),
+    fc.constantFrom('limit', 'cursor', 'prefix', 'prefix[$regex]', 'beforeSeq', 'afterSeq', 'limit[$gt]', 'limit[]', 'cursor[$ne]', 'afterSeq[$where]', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a.b'),
     fc.constantFrom(...OPERATORS),
     fc.string({ maxLength: 12 }),
   );
@@ -224,6 +231,8 @@ describe('fuzz: REST endpoints', () => {
       (_p: string, q: string) => `/api/v1/rooms/${room.id}/messages?${q}`,
       (p: string, q: string) => `/api/v1/users/${p}/presence?${q}`,
       (_p: string, q: string) => `/api/v1/me?${q}`,
+      (_p: string, q: string) => `/api/v1/users?${q}`,
+      (_p: string, q: string) => `/api/v1/users?prefix=${actor.username.slice(0, 3)}&${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {
@@ -271,7 +280,7 @@ describe('fuzz: REST endpoints', () => {
     const run = () =>
       fc.assert(
         fc.asyncProperty(fc.constantFrom(...Object.keys(BODIES)), printable(rawBody), contentType, async (route, { value: body }, type) => {
-          await call(t.url, 'POST', pathOf(route), { token: tokenFor(route), body, headers: { 'content-type': type || 'application/json' } });
+          await call(t.url, methodOf(route), pathOf(route), { token: tokenFor(route), body, headers: { 'content-type': type || 'application/json' } });
         }),
         { numRuns: batch, seed: seed() + 14 },
       );

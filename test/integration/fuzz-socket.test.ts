@@ -64,6 +64,8 @@ describe('fuzz: socket events', () => {
       'auth:refresh': { token: actor.token },
       'typing:start': { roomId: room.id },
       'typing:stop': { roomId: room.id },
+      'user:update': { displayName: 'Fuzz', avatarUrl: 'https://example.com/a.png', statusText: 'fuzzing' },
+      'user:search': { prefix: actor.username.slice(0, 3), limit: 5 },
     })[event]!;
 
   /** Everything stored, except what presence legitimately moves (users.lastSeenAt). */

@@ -10,8 +10,8 @@ export const lockKeys = {
   message: (messageId: string) => key(`message:${messageId}`),
   /** The user's list of room ids (user_rooms). */
   userRooms: (userId: string) => key(`user-rooms:${userId}`),
-  /** A user document's profile fields. */
-  profile: (userId: string) => key(`profile:${userId}`),
+  /** A user document (profile fields, lastSeenAt). */
+  user: (userId: string) => key(`user:${userId}`),
   /** One username bucket (username_buckets, embedded database only). */
   usernameBucket: (bucket: string) => key(`username-bucket:${bucket}`),
 } as const;

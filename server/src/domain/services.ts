@@ -118,6 +118,7 @@ export function createServices({ deps, data, history, notifier, events, presence
     store: presenceStore,
     notifier,
     offlineGraceMs: config.presence.offlineGraceMs,
+    docLock,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
   const services: Services = {

@@ -5,6 +5,8 @@ import type { Repositories } from '../../data/repositories';
 import { errors } from '../../errors';
 import type { Notifier } from '../notifier';
 import type { PresenceStore } from '../../data/presence.store';
+import type { DocLock } from '../../data/doc-lock';
+import { lockKeys } from '../../data/lock-keys';
 
 export interface PresenceServiceDeps {
   repos: Repositories;
@@ -13,9 +15,11 @@ export interface PresenceServiceDeps {
   store: PresenceStore;
   notifier: Notifier;
   offlineGraceMs: number;
+  /** Orders the lastSeenAt write with profile updates of the same user document (FerretDB). */
+  docLock: DocLock;
 }
 
-export function createPresenceService({ repos, roomsOf, store, notifier, offlineGraceMs }: PresenceServiceDeps) {
+export function createPresenceService({ repos, roomsOf, store, notifier, offlineGraceMs, docLock }: PresenceServiceDeps) {
   const pendingOffline = new Map<string, NodeJS.Timeout>();
 
   async function announce(userId: string, presence: PresenceDto): Promise<void> {
@@ -30,7 +34,7 @@ export function createPresenceService({ repos, roomsOf, store, notifier, offline
     // node take it from there (reading offline with lastSeenAt null was issue 11's race).
     const lastSeenAt = new Date();
     if (!(await store.markOfflineIfIdle(userId, lastSeenAt))) return;
-    await repos.users.setLastSeen(userId, lastSeenAt);
+    await docLock.run(lockKeys.user(userId), () => repos.users.setLastSeen(userId, lastSeenAt));
     await announce(userId, { userId, status: 'offline', lastSeenAt: lastSeenAt.toISOString() });
   }
 

@@ -64,7 +64,7 @@ export function createProfileService({ repos, docLock, notifier, roomsOf, userna
       const write = toProfileWrite(patch);
       await updateLimiter.consume(userId);
       // FerretDB applies the update as read-modify-write: two nodes patching one user take turns.
-      const doc = await docLock.run(lockKeys.profile(userId), () => repos.users.updateProfile(userId, write));
+      const doc = await docLock.run(lockKeys.user(userId), () => repos.users.updateProfile(userId, write));
       if (!doc) throw errors.notFound('user');
       const user = toUserDto(doc);
       notifier.userUpdated([...(await roomsOf(userId))], user);
