@@ -3,7 +3,7 @@
 // expires, retries sends with the same clientMsgId, and delivers each followed room's
 // messages exactly once in seq order, filling gaps from history.
 import { io, type Socket } from 'socket.io-client';
-import type { MessageDto, PresenceDto, RoomDto, RoomSummaryDto } from './contract/dto';
+import type { MessageDto, Page, PresenceDto, ProfilePatch, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
 import type { ServerToClientEvents } from './contract/events';
 import type { AckResponse } from './contract/ack';
 import { backoffDelay, sleep, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
@@ -238,7 +238,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       this.onTyping(p.roomId, p.userId, p.typing);
       this.emit('typing', p);
     });
-    const passThrough = ['message:updated', 'room:member_joined', 'room:member_left', 'room:invited', 'session:expired', 'server:draining'] as const;
+    const passThrough = ['message:updated', 'room:member_joined', 'room:member_left', 'room:invited', 'session:expired', 'server:draining', 'user:updated'] as const;
     for (const event of passThrough) socket.on(event, (p: any) => (this.emit as (e: string, p: unknown) => void)(event, p));
     this.setState('connected');
     this.scheduleRefresh(token);
@@ -471,6 +471,19 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (!r.ok) return r;
     for (const p of r.data.items) this.presence.set(p.userId, p);
     return { ok: true, data: r.data.items };
+  }
+
+  // ------------------------------------------------------------------ profiles (extension)
+
+  /** Changes the caller's profile (`null` clears avatarUrl or statusText); room-mates get user:updated. */
+  async updateProfile(patch: ProfilePatch): Promise<Result<UserDto>> {
+    const r = await this.request('user:update', patch);
+    return r.ok ? { ok: true, data: r.data.user } : r;
+  }
+
+  /** Users whose username starts with `prefix` (3+ characters, any case), one page at a time. */
+  searchUsers(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<Result<Page<UserDto>>> {
+    return this.request('user:search', { prefix, ...opts });
   }
 
   /** The last presence known for a user (from getPresence or presence:updated). */

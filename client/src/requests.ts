@@ -1,6 +1,6 @@
 // The request events with their payload and ack data types (the contract's
 // "Client to server" table); the server validates the payloads with one schema each.
-import type { HistoryPage, MemberDto, MessageDto, Page, PresenceDto, RoomDto, RoomSummaryDto } from './contract/dto';
+import type { HistoryPage, MemberDto, MessageDto, Page, PresenceDto, ProfilePatch, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
 
 export interface Requests {
   'room:create': { payload: { type: 'public' | 'private'; name: string; memberIds?: string[] }; data: RoomDto };
@@ -20,6 +20,9 @@ export interface Requests {
   'message:read': { payload: { roomId: string; seq: number }; data: { lastReadSeq: number; unreadCount: number } };
   'presence:get': { payload: { userIds: string[] }; data: { items: PresenceDto[] } };
   'auth:refresh': { payload: { token: string }; data: { exp: number } };
+  /** Extension (profiles). */
+  'user:update': { payload: ProfilePatch; data: { user: UserDto } };
+  'user:search': { payload: { prefix: string; cursor?: string; limit?: number }; data: Page<UserDto> };
 }
 
 export type RequestName = keyof Requests;

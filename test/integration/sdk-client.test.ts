@@ -198,6 +198,22 @@ describe('sdk: against one server', () => {
     await until(() => alice.client.presenceOf(bob.user.id)?.status === 'offline', 10_000, 'bob offline');
   });
 
+  it('profiles: updateProfile reaches a room-mate as user:updated; searchUsers finds by prefix', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    const room = await alice.client.createRoom('public', 'sdk profiles');
+    await bob.client.joinRoom(room.ok ? room.data.id : '');
+    const seen: Array<{ id: string; statusText?: string }> = [];
+    bob.client.on('user:updated', (u) => seen.push(u));
+    const updated = await alice.client.updateProfile({ statusText: 'from the sdk', avatarUrl: 'https://example.com/a.png' });
+    expect(updated).toEqual({ ok: true, data: { ...alice.user, statusText: 'from the sdk', avatarUrl: 'https://example.com/a.png' } });
+    await until(() => seen.length > 0, 5000, 'user:updated');
+    expect(seen).toEqual([updated.ok && updated.data]);
+    expect(await alice.client.updateProfile({ avatarUrl: 'javascript:alert(1)' })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    const found = await bob.client.searchUsers(alice.username.toUpperCase());
+    expect(found).toEqual({ ok: true, data: { items: [updated.ok && updated.data], nextCursor: null } });
+  });
+
   it('a DM is the same room each time', async () => {
     const alice = await newUser(t.url);
     const bob = await newUser(t.url);
