@@ -72,6 +72,20 @@ describe('profiles: one node', () => {
     expect(strangerSaw).toEqual([]);
   });
 
+  it('a user in many rooms: one broadcast, one event per room-mate socket', async () => {
+    const [a, b] = await Promise.all([newPerson(t.url), newPerson(t.url)]);
+    for (let i = 0; i < 40; i++) await createRoom(a.socket, { type: i % 2 ? 'public' : 'private', memberIds: [b.id] });
+    const broadcasts = async () => (await t.app.deps.metrics.broadcasts.get()).values.find((v) => v.labels.event === 'user:updated')?.value ?? 0;
+    const before = await broadcasts();
+    const seen = collect(b.socket, 'user:updated');
+    const arrived = waitFor(b.socket, 'user:updated');
+    const { user } = await ok(a.socket, 'user:update', { statusText: 'in 40 rooms' });
+    await arrived;
+    await sleep(300);
+    expect(seen).toEqual([user]);
+    expect((await broadcasts()) - before).toBe(1);
+  });
+
   it('refuses hostile input with VALIDATION_FAILED and changes nothing', async () => {
     const u = await registerUser(t.url, undefined, { displayName: 'Original' });
     const socket = await connectUser(t.url, u);
