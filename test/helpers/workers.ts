@@ -121,6 +121,25 @@ export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receive
   };
 }
 
+/** docs/workers.md: a notification's id (X-Webhook-Id, body `id`, job id) is `ntf_` and 32 hex digits. */
+export const NOTIFICATION_ID = /^ntf_[0-9a-f]{32}$/;
+
+/**
+ * The id the receiver saw for the notification of (message, user), read from what arrived
+ * rather than recomputed with the server's own function: every request for that pair must
+ * carry the same id, in the documented form (so a wrong derivation fails here or in the
+ * dedupe checks that use it). Throws if none arrived yet.
+ */
+export function notificationIdSeen(receiver: Receiver, messageId: string, userId: string): string {
+  const seen = receiver.requests.filter((r) => r.body?.type === 'notification.message' && r.body?.data?.userId === userId && r.body?.data?.message?.id === messageId);
+  if (seen.length === 0) throw new Error(`no notification of message ${messageId} to ${userId} arrived`);
+  const ids = new Set(seen.flatMap((r) => [r.id, r.body.id]));
+  if (ids.size !== 1) throw new Error(`the notification of message ${messageId} to ${userId} arrived under several ids: ${[...ids].join(', ')}`);
+  const [id] = ids;
+  if (!NOTIFICATION_ID.test(id)) throw new Error(`notification id ${id} is not ntf_ and 32 hex digits`);
+  return id;
+}
+
 /** Recomputes the signature the way a receiver would (constant-time compare). */
 export function signatureValid(secret: string, r: Received): boolean {
   const expected = `sha256=${crypto.createHmac('sha256', secret).update(`${r.timestamp}.${r.rawBody}`).digest('hex')}`;

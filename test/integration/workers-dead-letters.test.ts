@@ -3,12 +3,11 @@
 // re-drives it to exactly one delivery.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationId } from '../../server/src/jobs/queues';
 import { runJobsCommand } from '../../workers/src/cli/jobs.command';
 import type { Workers } from '../../workers/src/workers';
 import { startTestApp, testEnv, type TestApp } from '../helpers/app';
 import { closeClients, connectUser, createRoom, registerUser, sendMessage } from '../helpers/chat';
-import { dropPrefix, eventually, jobsEnv, NOTIFY_SECRET, ROOT, signatureValid, sleep, startReceiver, startTestWorkers, TSX, uniquePrefix, type Receiver } from '../helpers/workers';
+import { dropPrefix, eventually, jobsEnv, notificationIdSeen, NOTIFY_SECRET, ROOT, signatureValid, sleep, startReceiver, startTestWorkers, TSX, uniquePrefix, type Receiver } from '../helpers/workers';
 
 /** Runs the real CLI as a process; resolves its exit code and output. */
 function jobsCli(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -58,7 +57,7 @@ describe('workers: dead letters and the jobs CLI', () => {
     const socket = await connectUser(t.url, alice);
     const room = await createRoom(socket, { type: 'private', memberIds: [bob.id] });
     const message = await sendMessage(socket, room.id, 'nobody home');
-    const id = notificationId(message.id, bob.id);
+    const id = await eventually(() => (receiver.requests.some((x) => x.body?.data?.userId === bob.id) ? notificationIdSeen(receiver, message.id, bob.id) : null), 5000, 'the first attempt');
 
     await eventually(async () => (await (await w.queues.notifications.getJob(id))?.getState()) === 'failed', 5000, 'the dead letter');
     await sleep(200);
