@@ -13,6 +13,7 @@ import {
   eventually,
   jobsEnv,
   notificationIdSeen,
+  queuesIdle,
   NOTIFY_SECRET,
   signatureValid,
   sleep,
@@ -148,7 +149,7 @@ describe('workers: failures, dead letters, shutdown', () => {
       expect(signatureValid(NOTIFY_SECRET, notificationsOf(doomed.id)[3])).toBe(true);
       expect(await deadCounts(env)).toEqual({ 'domain-events': 0, notifications: 0, webhooks: 0, retention: 0 });
       expect((await jobs(env, 'retry-dead', '--all')).out.trim()).toBe('re-driven: 0');
-      await sleep(300);
+      await queuesIdle(env);
       expect(eventsOf(doomed.id).filter((r) => r.status === 200)).toHaveLength(1);
       expect(notificationsOf(doomed.id).filter((r) => r.status === 200)).toHaveLength(1);
 
@@ -186,7 +187,7 @@ describe('workers: failures, dead letters, shutdown', () => {
       await eventually(async () => (await deadCounts(env)).notifications === 1, 20_000, 'the stalled job dead-lettered');
       const dead = JSON.parse((await jobs(env, 'list-dead', '--queue', 'notifications', '--json')).out);
       expect(dead).toEqual([expect.objectContaining({ queue: 'notifications', id, reason: expect.stringMatching(/stalled/i) })]);
-      await sleep(500);
+      await queuesIdle(env);
       expect(notificationsOf(message.id)).toHaveLength(3);
     } finally {
       release();
@@ -241,8 +242,8 @@ describe('workers: failures, dead letters, shutdown', () => {
       const next = await spawnWorkers(env);
       procs.push(next);
       await eventually(() => notificationsOf(later.id).some((r) => r.status === 200), 10_000, 'the next worker to deliver');
-      // The finished job is not run again by the next worker (give its stall check two lock periods).
-      await sleep(2500);
+      // The finished job is not run again by the next worker.
+      await queuesIdle(env);
       expect(receiver.attemptsOf(id)).toHaveLength(1);
       next.child.kill('SIGTERM');
       expect(await next.exited).toBe(0);

@@ -11,6 +11,7 @@ import {
   eventually,
   jobsEnv,
   notificationIdSeen,
+  queuesIdle,
   NOTIFY_SECRET,
   signatureValid,
   sleep,
@@ -80,7 +81,7 @@ describe('workers: notifications and event webhooks', () => {
     const message = await sendMessage(aliceSocket, room.id, `hello @${dave.username}, and @${alice.username} too`);
     await eventually(() => deliveredTo(bob.id).length === 1 && deliveredTo(dave.id).length === 1, 5000, 'two notifications');
     const latency = Math.max(...[...deliveredTo(bob.id), ...deliveredTo(dave.id)].map((r) => r.at)) - sentAt;
-    await sleep(300);
+    await queuesIdle(env);
 
     expect(notificationsFor(bob.id)).toHaveLength(1);
     expect(notificationsFor(dave.id)).toHaveLength(1);
@@ -119,7 +120,7 @@ describe('workers: notifications and event webhooks', () => {
     try {
       const message = await sendMessage(aliceSocket, room.id, 'are you there?');
       await eventually(() => deliveredTo(bob.id).length === 1, 8000, 'the fifth attempt');
-      await sleep(400);
+      await queuesIdle(env);
       const id = notificationIdSeen(receiver, message.id, bob.id);
       const attempts = receiver.attemptsOf(id);
       expect(attempts).toEqual(notificationsFor(bob.id));
@@ -150,7 +151,7 @@ describe('workers: notifications and event webhooks', () => {
     erinSocket.close();
     w = await startTestWorkers(t, env);
     await eventually(() => deliveredTo(frank.id).length === 1, 5000, "frank's notification");
-    await sleep(300);
+    await queuesIdle(env);
     expect(notificationsFor(erin.id)).toHaveLength(0);
 
     // Same when she reads between a failed attempt and its retry.
@@ -200,7 +201,7 @@ describe('workers: notifications and event webhooks', () => {
       // And once more after everything completed.
       await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup3` });
       await eventually(async () => (await (await w.queues.notifications.getJob(`${id}-dup3`))?.getState()) === 'completed', 5000, 'dup3');
-      await sleep(300);
+      await queuesIdle(env);
       expect(receiver.attemptsOf(id)).toHaveLength(1);
       expect(deliveredTo(hank.id)).toHaveLength(1);
       const outcomes = await Promise.all(['-dup1', '-dup2', '-dup3'].map(async (s) => (await w.queues.notifications.getJob(`${id}${s}`))!.returnvalue));
@@ -216,7 +217,7 @@ describe('workers: notifications and event webhooks', () => {
       await eventually(async () => (await (await w.queues['domain-events'].getJob(`${created!.id}-again`))?.getState()) === 'completed', 5000, 'the fan-out to run again');
       const forHank = (await w.queues.notifications.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.messageId === message.id && j.data.userId === hank.id);
       expect(forHank.map((j) => j.id).sort()).toEqual([id, `${id}-dup1`, `${id}-dup2`, `${id}-dup3`]);
-      await sleep(300);
+      await queuesIdle(env);
       expect(deliveredTo(hank.id)).toHaveLength(1);
     } finally {
       respond = () => 200;

@@ -9,9 +9,9 @@ import {
   eventually,
   jobsEnv,
   notificationIdSeen,
+  queuesIdle,
   NOTIFY_SECRET,
   signatureValid,
-  sleep,
   spawnWorkers,
   startReceiver,
   uniquePrefix,
@@ -67,7 +67,7 @@ describe('workers process', () => {
     const r = receiver.delivered().find((x) => x.body?.data?.userId === bob.id)!;
     const latency = r.at - sentAt;
     process.stdout.write(`[workers] e2e send → signed delivery (real server + workers process): ${latency} ms\n`);
-    await sleep(500);
+    await queuesIdle(env);
     expect(receiver.requests.filter((x) => x.body?.data?.userId === bob.id)).toHaveLength(1);
     expect(r.id).toBe(notificationIdSeen(receiver, message.id, bob.id));
     expect(r.body).toEqual({ id: r.id, type: 'notification.message', createdAt: expect.any(String), data: { userId: bob.id, reason: 'offline', message } });
@@ -96,7 +96,7 @@ describe('workers process', () => {
       await first.exited;
       procs.push(await spawnWorkers(env));
       await eventually(() => receiver.attemptsOf(id).some((x) => x.status === 200), 15000, 'redelivery by the new worker');
-      await sleep(500);
+      await queuesIdle(env);
       const attempts = receiver.attemptsOf(id);
       expect(notificationIdSeen(receiver, message.id, bob.id)).toBe(id);
       // The killed attempt never got its answer; the new worker sent the same id once more.
