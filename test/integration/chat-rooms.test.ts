@@ -21,6 +21,7 @@ import {
   type Message,
   type Person,
   type Room,
+  roundTrip,
 } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
 
@@ -37,7 +38,8 @@ describe('chat: rooms', () => {
     const got = Promise.all(to.map((s) => gets(s, roomId, text)));
     await sendMessage(from, roomId, text);
     await got;
-    await new Promise((r) => setTimeout(r, 250));
+    // Each left-out socket's own round trip: a stray would have reached it before.
+    await Promise.all(notTo.map(roundTrip));
     for (const list of strays) expect(list.filter((m) => m.roomId === roomId)).toEqual([]);
   }
   /** The room as the caller sees it now (room:join is a no-op for members and returns the Room). */
