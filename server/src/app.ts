@@ -1,42 +1,49 @@
-// The composition root: builds every dependency from config, wires HTTP and
-// Socket.IO, and returns { http, io, deps, listen, close }. No module-level singletons.
+// The composition root: builds the whole graph from config in order, each part from the
+// parts before it (nothing is attached later), and returns { http, io, deps, listen, close }.
+// Infrastructure → data → servers → adapters (cluster, jobs) → emitter → domain →
+// transports (REST routes, socket handlers) → start. No module-level singletons.
 import express from 'express';
-import helmet from 'helmet';
-import cors from 'cors';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Connection } from 'mongoose';
-import type Redis from 'ioredis';
 import type { Config } from './config';
+import type { Deps } from './deps';
 import { createLogger, type Logger } from './logger';
 import { connectMongo, pingMongo } from './data/mongo';
+import { openData, type Data } from './data/open-data';
+import { createPresenceStore } from './data/presence-stores';
 import { createRedis, pingRedis, redisReady } from './data/redis';
-import { createTokenService, type TokenService } from './domain/auth/token.service';
-import { createRevocation, type Revocation } from './domain/auth/revocation';
-import { createMetrics, type Metrics } from './http/metrics';
+import { createRevocation, type Revocation } from './data/revocation.store';
+import { createTokenService } from './domain/auth/token.service';
+import type { MembershipCache } from './domain/membership-cache';
+import type { HistoryCache } from './domain/messages/history-cache';
+import type { UserRooms } from './domain/rooms/user-rooms';
+import { createHistory, createServices, type Services } from './domain/services';
+import { mountApi } from './http/api';
+import { createMetrics } from './http/metrics';
 import { API_EMF_SOURCES, startEmfPublisher } from './http/emf-metrics';
-import { healthRouter } from './http/health.router';
-import { requestContext } from './http/request-context';
-import { errorMiddleware, notFoundRoute } from './http/error.middleware';
-import { createIo } from './socket/create-io';
+import { createIoServer, serveSockets } from './socket/create-io';
+import { chatConnectionHooks } from './socket/connection-hooks';
+import { createSocketEmitter } from './socket/emitter';
 import { createSocketGuards } from './socket/guards';
-import { sessionsRouter } from './http/routers/sessions.router';
-import { buildOpenApi } from './http/openapi';
-import { webClientRouter } from './http/web-client';
+import { messageHandlers } from './socket/handlers/message.handlers';
+import { presenceHandlers } from './socket/handlers/presence.handlers';
+import { roomHandlers } from './socket/handlers/room.handlers';
+import { sessionHandlers } from './socket/handlers/session.handlers';
 import type { AppServer } from './socket/types';
-import { buildChat, type Chat } from './chat';
-import { createCluster, createPresenceStore } from './cluster';
+import { createCluster } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
 
-export interface Deps {
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  db: Connection;
-  /** Null in single-node mode (no REDIS_URL). */
-  redis: Redis | null;
-  tokens: TokenService;
-  isDraining(): boolean;
+/** The chat's services and state, for tests and operations scripts. */
+export interface Chat {
+  services: Services;
+  repos: Data['repos'];
+  /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
+  counters: Data['counters'];
+  /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
+  userRooms: UserRooms;
+  membershipCache: MembershipCache;
+  /** Newest history pages; edits, deletes and reactions reach the other nodes' through the cluster. */
+  historyCache: HistoryCache;
 }
 
 export interface App {
@@ -61,6 +68,7 @@ export interface AppOptions {
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  // Infrastructure: logs, metrics, MongoDB, Redis, revocation, tokens.
   const log = opts.log ?? createLogger(config.logLevel, { nodeId: config.nodeId });
   const mongodbUri = opts.mongodbUri ?? config.mongodbUri;
   if (!mongodbUri) throw new Error('createApp: no MongoDB URI (main.ts starts the embedded database when MONGODB_URI is unset)');
@@ -81,56 +89,67 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     isDraining: () => draining,
   };
 
-  const presenceStore = createPresenceStore(deps);
-  // Without Redis the jobs run in this process and ask this presence store who is online.
-  const jobs = createJobsProducer(deps, { presence: presenceStore });
-  // The cluster's heartbeat keeps this store's node key alive (presence across nodes).
-  const cluster = createCluster(deps, presenceStore);
-  const chat = await buildChat(deps, { events: jobs.events, presenceStore });
+  // Data: repositories, document lock, room counters.
+  const data = await openData(deps);
 
+  // Servers, before anything that emits: the Express app gets its routes below.
   const api = express();
-  api.disable('x-powered-by');
-  // req.ip trusts exactly as many X-Forwarded-For hops as the socket limits do.
-  api.set('trust proxy', config.abuse.trustProxyHops);
-  api.use(requestContext(log));
-  api.use(helmet());
-  api.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins }));
-  api.use(
-    healthRouter({
-      metrics,
-      metricsToken: config.metricsToken,
-      isDraining: () => draining,
-      // Redis is ready for this node when commands answer and the adapter's links are up.
-      checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: async () => (await pingRedis(redis)) && cluster.linked() } : {}) },
-    }),
-  );
-  api.use(express.json({ limit: '64kb', strict: true }));
-  const openApi = buildOpenApi();
-  api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
-  api.use('/api/v1', sessionsRouter(deps.tokens, revocation));
-  api.use('/api/v1', chat.router);
-  if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
-  api.use(notFoundRoute);
-  api.use(errorMiddleware);
-
   const server = http.createServer(api);
   // Longer than the load balancer's idle timeout (ALB: 60-75 s), so the balancer, not
   // Node, closes idle keep-alive connections: otherwise a request can race the close (502).
   server.keepAliveTimeout = 76_000;
   server.headersTimeout = 77_000;
-  const guards = createSocketGuards(deps, revocation, chat.socketHandlers);
-  const io = createIo(server, {
-    config,
+  const io = createIoServer(server, config);
+
+  // Adapters: the cluster (adapter, peers) and the jobs producer (domain events).
+  const presenceStore = createPresenceStore(deps);
+  const cluster = createCluster(deps, io, presenceStore);
+  // Without Redis the jobs run in this process and ask this presence store who is online.
+  const jobs = createJobsProducer(deps, { presence: presenceStore });
+
+  // The emitter of every server-to-client event, then the domain that announces through it.
+  const history = createHistory(deps, data, cluster.peers);
+  const emitter = createSocketEmitter({
+    io,
+    metrics,
+    peers: cluster.peers,
+    loadRange: history.storedRange,
+    onDelivered: (m) => history.cache.delivered(m),
+    onError: (err) => log.warn({ err }, 'gap fill failed'),
+  });
+  const domain = createServices({ deps, data, history, notifier: emitter, events: jobs.events, presenceStore, peers: cluster.peers });
+  const { services, userRooms } = domain;
+
+  // Transports: REST routes, then the socket handlers, guards and connection hooks.
+  mountApi(api, {
+    deps,
+    services,
+    revocation,
+    // Redis is ready for this node when commands answer and the adapter's links are up.
+    checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: async () => (await pingRedis(redis)) && cluster.linked() } : {}) },
+  });
+  const handlers = [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services)];
+  const guards = createSocketGuards(deps, io, revocation, handlers);
+  serveSockets(io, {
     log,
     metrics,
     tokens: deps.tokens,
-    handlers: chat.socketHandlers,
-    hooks: [...chat.connectionHooks, guards.hooks],
+    handlers,
+    hooks: [...chatConnectionHooks({ userRooms, presence: services.presence }), guards.hooks],
     extraMiddleware: guards.middleware,
   });
-  guards.attach(io);
-  await chat.attachIo(io, cluster.publishToPeers);
-  await cluster.attach(io, chat);
+
+  // Start: listen to the other nodes, the presence heartbeat, metrics publishing.
+  await cluster.start({
+    presence: services.presence,
+    userRooms,
+    membershipCache: domain.membershipCache,
+    historyCache: history.cache,
+    peerMessage: (m) => {
+      services.messages.peerStored(m.roomId, m.seq);
+      emitter.peerMessage(m);
+    },
+  });
   const emf = config.emf.intervalMs > 0
     ? await startEmfPublisher(metrics.registry, API_EMF_SOURCES, { namespace: config.emf.namespace, service: config.emf.service ?? 'chat-api', intervalMs: config.emf.intervalMs })
     : null;
@@ -138,7 +157,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let closing: Promise<void> | null = null;
   const app: App = {
     deps,
-    chat,
+    chat: { services, repos: data.repos, counters: data.counters, userRooms, membershipCache: domain.membershipCache, historyCache: history.cache },
     http: server,
     io,
     revocation,
@@ -156,7 +175,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     close: () => {
       closing ??= (async () => {
         draining = true;
-        await cluster.drain(io, config.shutdownGraceMs);
+        await cluster.drain(config.shutdownGraceMs);
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           // io.close() also closes the HTTP server; idle keep-alive sockets must not hold it open.
@@ -164,7 +183,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         });
         guards.close();
         emf?.stop();
-        await chat.close();
+        await data.counters.close();
+        emitter.close();
+        domain.close();
+        await presenceStore.close();
         await revocation.close();
         await cluster.close();
         await jobs.close();

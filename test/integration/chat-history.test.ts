@@ -1,9 +1,7 @@
 // message:history: directions, limits, hasMore and the page edges (empty, 100, 101).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useChatApp } from '../helpers/chat-app';
 import {
-  CHAT_ENV,
-  closeClients,
   createRoom,
   expectMessage,
   history,
@@ -21,7 +19,7 @@ import {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('chat: message:history', () => {
-  let t: TestApp;
+  const t = useChatApp();
   let owner: Person;
   let member: Person;
   let outsider: Person;
@@ -32,17 +30,12 @@ describe('chat: message:history', () => {
   let seeded101: Message[];
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
     [owner, member, outsider] = await Promise.all([newPerson(t.url), newPerson(t.url), newPerson(t.url)]);
     empty = await createRoom(owner.socket, { type: 'public', name: 'empty' });
     hundred = await createRoom(owner.socket, { type: 'public', name: 'hundred' });
     hundredOne = await createRoom(owner.socket, { type: 'public', name: 'hundred-one' });
     for (const r of [empty, hundred, hundredOne]) await ok(member.socket, 'room:join', { roomId: r.id });
     [seeded100, seeded101] = await Promise.all([seedMessages(owner.socket, hundred.id, 100, 'h'), seedMessages(member.socket, hundredOne.id, 101, 'k')]);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
   });
 
   const seqs = (p: { items: Message[] }) => p.items.map((m) => m.seq);

@@ -2,13 +2,11 @@
 // oversize strings and frames, non-object payloads, missing acks, malformed
 // packets. Each is refused with VALIDATION_FAILED (or PAYLOAD_TOO_LARGE / a
 // closed socket) and changes nothing, checked through history, lists and members.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request, type Client } from '../helpers/clients';
-import { startTestApp, type TestApp } from '../helpers/app';
+import { useChatApp } from '../helpers/chat-app';
 import {
   api,
-  CHAT_ENV,
-  closeClients,
   cmid,
   connectUser,
   createRoom,
@@ -35,7 +33,7 @@ const HOSTILE: Record<Kind, unknown[]> = {
 };
 
 describe('chat: hostile socket payloads', () => {
-  let t: TestApp;
+  const t = useChatApp();
   let a: Person;
   let b: Person;
   let c: Person;
@@ -46,7 +44,6 @@ describe('chat: hostile socket payloads', () => {
   let before: unknown;
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
     [a, b, c] = await Promise.all([newPerson(t.url), newPerson(t.url), newPerson(t.url)]);
     room = await createRoom(a.socket, { type: 'public', name: 'target' });
     scratch = await createRoom(a.socket, { type: 'public', name: 'scratch' });
@@ -61,10 +58,6 @@ describe('chat: hostile socket payloads', () => {
       members: (await membersAll(a.socket, room.id)).map(({ userId, role, joinedAt }) => ({ userId, role, joinedAt })).sort((x, y) => x.userId.localeCompare(y.userId)),
     });
     before = await snapshot();
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
   });
   // After every test, whatever ran before it: nothing outside the scratch room changed and
   // the three users' sockets are still up.

@@ -12,9 +12,9 @@ import { gate, startNodes } from '../helpers/nodes';
 type Typing = { roomId: string; userId: string; typing: boolean };
 
 /**
- * Resolves once every socket is subscribed to the room on its node. With the Redis adapter,
- * socketsJoin reaches even the local node's sockets through Redis, after the room:create ack:
- * what is broadcast before then is not theirs to receive (not what this file tests).
+ * Resolves once every socket is subscribed to the room on its node. A socket on another node
+ * than the one that served room:create is subscribed through Redis, after the ack: what is
+ * broadcast before then is not theirs to receive (not what this file tests).
  */
 function subscribed(pairs: Array<[TestApp, Client]>, roomId: string): Promise<unknown> {
   return until(() => pairs.every(([node, s]) => node.app.io.of('/').adapter.rooms.get(`room:${roomId}`)?.has(s.id!)), 15_000, 'room subscriptions');

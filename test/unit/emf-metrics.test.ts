@@ -3,7 +3,7 @@ import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../server/src/http/metrics';
 import { API_EMF_SOURCES, intervalP99, startEmfPublisher, WORKER_EMF_SOURCES } from '../../server/src/http/emf-metrics';
-import { createJobMetrics } from '../../workers/src/metrics';
+import { createJobMetrics } from '../../server/src/jobs/job-metrics';
 
 describe('EMF publisher', () => {
   it('writes one EMF document per interval: gauges as is, counters and latency over the interval', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedLock } from '../../server/src/domain/messages/room-lock';
+import { KeyedLock } from '../../server/src/lib/keyed-lock';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

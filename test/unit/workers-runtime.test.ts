@@ -8,10 +8,10 @@ import { loadConfig } from '../../server/src/config';
 import { createOutboxEnqueuer } from '../../server/src/jobs/enqueue-outbox';
 import type { DomainEvent } from '../../server/src/jobs/queues';
 import { createLogger } from '../../server/src/logger';
-import { createWebhookSender, signWebhook, WebhookError } from '../../workers/src/delivery/webhook.client';
-import { createJobMetrics } from '../../workers/src/metrics';
-import { PermanentJobError, type JobHandlers } from '../../workers/src/runtime/job';
-import { createInProcessRuntime } from '../../workers/src/runtime/in-process.runtime';
+import { createWebhookSender, signWebhook, WebhookError } from '../../server/src/jobs/delivery/webhook.client';
+import { createJobMetrics } from '../../server/src/jobs/job-metrics';
+import { PermanentJobError, type JobHandlers } from '../../server/src/jobs/runtime/job';
+import { createInProcessRuntime } from '../../server/src/jobs/runtime/in-process.runtime';
 
 const log = createLogger('silent');
 const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_DIR: '.data/test', WEBHOOK_BACKOFF_MS: '20', WEBHOOK_MAX_ATTEMPTS: '4' });

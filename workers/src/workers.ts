@@ -6,17 +6,17 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../server/src/config';
 import { defineModels } from '../../server/src/data/models';
 import { connectMongo } from '../../server/src/data/mongo';
+import { createPresenceStore } from '../../server/src/data/presence-stores';
 import { createRedis, redisReady } from '../../server/src/data/redis';
 import { createRepositories } from '../../server/src/data/repositories';
 import { createLogger, type Logger } from '../../server/src/logger';
-import { deliveriesFromConfig } from './delivery/delivery.config';
-import { redisDeliveryLedger } from './delivery/delivery.ledger';
-import type { NotificationProvider } from './delivery/notification.provider';
-import { createJobHandlers } from './jobs';
-import { createJobMetrics, serveMetrics } from './metrics';
+import { deliveriesFromConfig } from '../../server/src/jobs/delivery/delivery.config';
+import { redisDeliveryLedger } from '../../server/src/jobs/delivery/delivery.ledger';
+import type { NotificationProvider } from '../../server/src/jobs/delivery/notification.provider';
+import { createJobHandlers } from '../../server/src/jobs/handlers';
+import { createJobMetrics, serveMetrics } from '../../server/src/jobs/job-metrics';
 import { startEmfPublisher, WORKER_EMF_SOURCES } from '../../server/src/http/emf-metrics';
-import { clusterPresence } from './notifications/cluster-presence';
-import type { PresenceReader } from './notifications/recipients';
+import type { PresenceReader } from '../../server/src/jobs/notifications/recipients';
 import { openQueues, queueDepth, queueSink, scheduleRetention, startBullmqWorkers, type Queues } from './runtime/bullmq.runtime';
 
 export interface WorkersOptions {
@@ -53,7 +53,8 @@ export async function startWorkers(config: Config, opts: WorkersOptions = {}): P
   registry.setDefaultLabels({ node: config.nodeId });
   collectDefaultMetrics({ register: registry });
   const metrics = createJobMetrics(registry, () => queueDepth(queues));
-  const presenceStore = opts.presence ? null : clusterPresence({ config, log, db, redis });
+  // Only `onlineOf` is asked: the workers never register sockets.
+  const presenceStore = opts.presence ? null : createPresenceStore({ config, redis });
 
   const handlers = createJobHandlers({
     config,

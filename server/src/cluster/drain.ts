@@ -6,6 +6,7 @@
 import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../logger';
+import { emitServerDraining } from '../socket/emitter';
 import type { AppServer, AppSocket } from '../socket/types';
 
 /** At most this many reconnects per second are asked of the clients of a draining node... */
@@ -150,7 +151,7 @@ export async function drainNode({ io, server, inflight, graceMs, log, stopAccept
   await Promise.all(
     sockets.map(async (socket, i) => {
       const at = sockets.length > 1 ? Math.round((spreadMs * i) / (sockets.length - 1)) : 0;
-      socket.emit('server:draining', { reconnectInMs: at });
+      emitServerDraining(socket, at);
       await sleep(at);
       await until(hardStop, inflight.idle(socket));
       if (socket.connected && inflight.pending(socket) > 0) log.warn({ socketId: socket.id, pending: inflight.pending(socket) }, 'closing a draining socket with requests in flight');
@@ -164,7 +165,7 @@ export async function drainNode({ io, server, inflight, graceMs, log, stopAccept
   const drained = new Set(sockets);
   for (const socket of io.of('/').sockets.values()) {
     if (drained.has(socket)) continue;
-    socket.emit('server:draining', { reconnectInMs: 0 });
+    emitServerDraining(socket, 0);
     socket.conn.close();
   }
   // Handlers still running (REST requests; socket requests of clients that left or were cut

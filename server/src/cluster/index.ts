@@ -1,15 +1,17 @@
 // Cluster wiring: what changes when REDIS_URL is set (adapter, presence across
 // nodes, cross-node message fanout, sticky polling under pm2). Without Redis this is
 // one node. Draining applies to both.
-import crypto from 'node:crypto';
 import type http from 'node:http';
 import { Counter, Gauge } from 'prom-client';
-import type { Deps } from '../app';
-import type { Chat } from '../chat';
+import type { Deps } from '../deps';
 import type { MessageDto } from '../contracts/dto';
-import { createMemoryPresenceStore } from '../data/presence-memory.store';
-import { createRedisPresenceStore, type RedisPresenceStore } from '../data/presence-redis.store';
-import type { PresenceStore } from '../domain/presence/presence.store';
+import type { RedisPresenceStore } from '../data/presence-redis.store';
+import type { PresenceStore } from '../data/presence.store';
+import type { MembershipCache } from '../domain/membership-cache';
+import type { HistoryCache } from '../domain/messages/history-cache';
+import { noPeers, type Peers } from '../domain/peers';
+import type { PresenceService } from '../domain/presence/presence.service';
+import type { UserRooms } from '../domain/rooms/user-rooms';
 import type { AppServer } from '../socket/types';
 import { createInflightTracker, drainNode } from './drain';
 import { startHeartbeat, type Heartbeat } from './presence-heartbeat';
@@ -17,41 +19,37 @@ import { createAdapterLink, type AdapterLink } from './redis-adapter';
 import { resyncPresence, resyncRooms } from './resync';
 import { startSessionForwarding, type SessionForwarding } from './session-forwarding';
 
+/** What peers' events update on this node; handed over once the services exist. */
+export interface ClusterLocal {
+  presence: PresenceService;
+  userRooms: UserRooms;
+  membershipCache: MembershipCache;
+  historyCache: HistoryCache;
+  /** A message stored by another node, for this node's sockets. */
+  peerMessage(message: MessageDto): void;
+}
+
 export interface Cluster {
-  /** Sends a stored message to the other nodes (undefined on a single node). */
-  publishToPeers?: (m: MessageDto) => void;
-  /** Installs the adapter and cross-node listeners once io exists. */
-  attach(io: AppServer, chat: Chat): Promise<void>;
+  /** Tells the other nodes what changed here (nobody on a single node). */
+  peers: Peers;
+  /** Counts requests for draining; with Redis, listens to the other nodes and starts the presence heartbeat. */
+  start(local: ClusterLocal): Promise<void>;
   /** Tells clients to reconnect elsewhere, spread over the grace period. */
-  drain(io: AppServer, graceMs: number): Promise<void>;
+  drain(graceMs: number): Promise<void>;
   /** For readiness: the adapter's Redis links are up and what an outage lost is rebuilt (always true on one node). */
   linked(): boolean;
   close(): Promise<void>;
-}
-
-/**
- * The presence store for this deployment shape: in memory on one node, in Redis for a
- * cluster (each call makes a store with its own node key; the API passes its store to
- * createCluster, whose heartbeat keeps that key alive).
- */
-export function createPresenceStore(deps: Deps): PresenceStore {
-  if (!deps.redis) return createMemoryPresenceStore();
-  return createRedisPresenceStore({
-    redis: deps.redis,
-    nodeKey: `${deps.config.nodeId}#${crypto.randomBytes(4).toString('hex')}`,
-    keyPrefix: deps.config.redisKeyPrefix,
-    offlineGraceMs: deps.config.presence.offlineGraceMs,
-  });
 }
 
 function isRedisPresenceStore(store: PresenceStore | undefined): store is RedisPresenceStore {
   return Boolean(store && typeof (store as Partial<RedisPresenceStore>).heartbeat === 'function');
 }
 
-export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluster {
+/** Installs the adapter (with Redis) and the draining gate on the io server. */
+export function createCluster(deps: Deps, io: AppServer, presenceStore?: PresenceStore): Cluster {
   const { config, log, redis } = deps;
   if (redis && !isRedisPresenceStore(presenceStore)) {
-    throw new Error('createCluster: with REDIS_URL, pass the presence store made by createPresenceStore(deps)');
+    throw new Error('createCluster: with REDIS_URL, pass the presence store made by createPresenceStore (data/presence-stores.ts)');
   }
   if (config.sessionForwarding && !redis) throw new Error('SESSION_FORWARDING needs REDIS_URL (workers register their private ports there)');
   const registers = [deps.metrics.registry];
@@ -73,19 +71,31 @@ export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluste
   const store = redis ? (presenceStore as RedisPresenceStore) : null;
   link = redis ? createAdapterLink(config, log, () => metrics.publishFailures.inc()) : null;
   const inflight = createInflightTracker();
-  let ioRef: AppServer | null = null;
+  const server = io.httpServer as http.Server;
   let accepting = true;
   let heartbeat: Heartbeat | null = null;
   let forwarding: SessionForwarding | null = null;
   let roomResync: Promise<void> | null = null;
 
-  return {
-    // Late-bound: app.ts hands this to chat.attachIo before attach() has run.
-    publishToPeers: link ? (m) => ioRef?.serverSideEmit('message:fanout', m) : undefined,
+  link?.install(io);
 
-    async attach(io, chat) {
-      ioRef = io;
-      const server = io.httpServer as http.Server;
+  const peers: Peers = link
+    ? {
+        messageStored: (m) => io.serverSideEmit('message:fanout', m),
+        // A kick, leave or role change on one node must not be served from another's cache.
+        membershipChanged: (roomId, userId) => io.serverSideEmit('membership:forget', roomId, userId),
+        userRoomsChanged: (userId) => io.serverSideEmit('user-rooms:forget', userId),
+        // Every node keeps the newest page of active rooms: edits, deletes and reactions reach all of them.
+        historyUpdated: (m, v) => io.serverSideEmit('history:updated', m, v),
+        linked: () => link?.isUp() ?? true,
+      }
+    : noPeers;
+
+  return {
+    peers,
+
+    async start(local) {
+      // After the socket handlers: requests are counted once the handlers took them.
       inflight.attach(io, server);
       // Engine.IO consults allowRequest on every handshake (never for an existing session).
       const allow = io.engine.opts.allowRequest;
@@ -96,36 +106,28 @@ export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluste
       };
       if (!link || !store || !redis) return;
       const adapter = link;
-
-      adapter.install(io);
       await adapter.ready(5000).catch(() => log.warn('adapter not connected to Redis at start; continuing, readiness reports it'));
       io.on('message:fanout', (m) => {
         metrics.peerMessages.inc();
-        chat.acceptPeerMessage(m);
+        local.peerMessage(m);
       });
-      // A kick, leave or role change on one node must not be served from another's cache.
-      io.on('membership:forget', (roomId, userId) => chat.membershipCache.forgetLocal(roomId, userId));
-      chat.membershipCache.forgetOnPeers = (roomId, userId) => io.serverSideEmit('membership:forget', roomId, userId);
-      io.on('user-rooms:forget', (userId) => chat.userRooms.cache.forgetLocal(userId));
-      chat.userRooms.cache.forgetOnPeers = (userId) => io.serverSideEmit('user-rooms:forget', userId);
-      // Every node keeps the newest page of active rooms: edits, deletes and reactions reach all of them.
-      io.on('history:updated', (m, v) => chat.historyCache.applyUpdate(m, v));
-      chat.historyCache.updateOnPeers = (m, v) => io.serverSideEmit('history:updated', m, v);
-      chat.historyCache.linked = () => adapter.isUp();
+      io.on('membership:forget', (roomId, userId) => local.membershipCache.forgetLocal(roomId, userId));
+      io.on('user-rooms:forget', (userId) => local.userRooms.cache.forgetLocal(userId));
+      io.on('history:updated', (m, v) => local.historyCache.applyUpdate(m, v));
       const hb = startHeartbeat({
         store,
         log,
         heartbeatMs: config.presence.heartbeatMs,
         nodeTtlMs: config.presence.nodeTtlMs,
-        settleOffline: (userId) => chat.services.presence.settleOffline(userId),
-        resync: () => resyncPresence(io, store, chat.services.presence, log),
+        settleOffline: (userId) => local.presence.settleOffline(userId),
+        resync: () => resyncPresence(io, store, local.presence, log),
         onReaped: (users) => metrics.reapedUsers.inc(users),
       });
       heartbeat = hb;
       adapter.onRecovered(() => {
         hb.requestResync();
-        chat.historyCache.clear();
-        const run: Promise<void> = resyncRooms(io, chat.userRooms, log)
+        local.historyCache.clear();
+        const run: Promise<void> = resyncRooms(io, local.userRooms, log)
           .catch((err: unknown) => log.warn({ err }, 'room resync failed'))
           .finally(() => {
             if (roomResync === run) roomResync = null;
@@ -139,9 +141,9 @@ export function createCluster(deps: Deps, presenceStore?: PresenceStore): Cluste
       }
     },
 
-    async drain(io, graceMs) {
+    async drain(graceMs) {
       metrics.draining.set(1);
-      await drainNode({ io, server: io.httpServer as http.Server, inflight, graceMs, log, stopAccepting: () => (accepting = false) });
+      await drainNode({ io, server, inflight, graceMs, log, stopAccepting: () => (accepting = false) });
     },
 
     linked: () => !link || (link.isUp() && roomResync === null),

@@ -5,11 +5,12 @@
 // On MongoDB, single-document updates are atomic and no Redis round trip is spent.
 import crypto from 'node:crypto';
 import type Redis from 'ioredis';
-import { KeyedLock } from '../domain/messages/room-lock';
+import { KeyedLock } from '../lib/keyed-lock';
 import { errors } from '../errors';
+import type { LockKey } from './lock-keys';
 
 export interface DocLock {
-  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  run<T>(key: LockKey, fn: () => Promise<T>): Promise<T>;
 }
 
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -30,7 +31,7 @@ export function createDocLock(redis: Redis | null, crossProcess: boolean, keyPre
   }
 
   return {
-    run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    run<T>(key: LockKey, fn: () => Promise<T>): Promise<T> {
       if (!distributed) return local.run(key, fn);
       return local.run(key, async () => {
         const redisKey = `${keyPrefix}doclock:${key}`;

@@ -1,6 +1,13 @@
-// The documents that doc-lock serialises updates of, spelled in one place.
+// The documents that doc-lock serialises updates of, spelled in one place. DocLock.run
+// takes only a LockKey, so a key cannot be built by hand somewhere else.
+export type LockKey = string & { readonly __lockKey: never };
+
+const key = (s: string) => s as LockKey;
+
 export const lockKeys = {
-  room: (roomId: string) => `room:${roomId}`,
-  membership: (roomId: string, userId: string) => `membership:${roomId}:${userId}`,
-  message: (messageId: string) => `message:${messageId}`,
+  room: (roomId: string) => key(`room:${roomId}`),
+  membership: (roomId: string, userId: string) => key(`membership:${roomId}:${userId}`),
+  message: (messageId: string) => key(`message:${messageId}`),
+  /** The user's list of room ids (user_rooms). */
+  userRooms: (userId: string) => key(`user-rooms:${userId}`),
 } as const;

@@ -1,5 +1,5 @@
 // Single-node presence (no REDIS_URL): this process is the whole cluster.
-import { RECENT_LAST_SEEN_MS, type PresenceStore } from '../domain/presence/presence.store';
+import { RECENT_LAST_SEEN_MS, type PresenceStore } from './presence.store';
 
 export function createMemoryPresenceStore(): PresenceStore {
   const sockets = new Map<string, Set<string>>();

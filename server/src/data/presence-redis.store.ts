@@ -11,7 +11,7 @@
 //   {presence}:pending           ZSET userId -> deadline (ms) of a grace period in progress
 //   {presence}:seen:<userId>     STRING lastSeenAt (ms) set by the flip to offline, for an hour
 import type Redis from 'ioredis';
-import { RECENT_LAST_SEEN_MS, type PresenceStore } from '../domain/presence/presence.store';
+import { RECENT_LAST_SEEN_MS, type PresenceStore } from './presence.store';
 
 export interface RedisPresenceOptions {
   redis: Redis;

@@ -4,7 +4,7 @@
 // tens of ms to every send waiting behind it. Passing the high-volume writers (message
 // batches, counter checkpoints) through one FIFO gate makes them take turns instead.
 // On MongoDB writes run concurrently and the gate lets everything through.
-import { KeyedLock } from '../domain/messages/room-lock';
+import { KeyedLock } from '../lib/keyed-lock';
 
 export interface WriteGate {
   run<T>(fn: () => Promise<T>): Promise<T>;

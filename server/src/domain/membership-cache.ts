@@ -3,6 +3,8 @@
 // at once when a membership changes on this node, on every other node through the cluster
 // (forgetOnPeers), and after a short TTL as a safety net.
 import type { Role } from '../contracts/dto';
+import { BoundedMap } from '../lib/bounded-map';
+import type { Peers } from './peers';
 
 interface Entry {
   role: Role;
@@ -12,18 +14,21 @@ interface Entry {
 export interface MembershipCacheOptions {
   ttlMs?: number;
   maxEntries?: number;
+  /** The other nodes of a cluster, told of every forget. */
+  peers?: Pick<Peers, 'membershipChanged'>;
 }
 
 export class MembershipCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedMap<string, Entry>;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
-  /** Set by the cluster: tells the other nodes to forget an entry. */
-  forgetOnPeers: ((roomId: string, userId: string) => void) | null = null;
+  /** Tells the other nodes to forget an entry (from options.peers). */
+  readonly forgetOnPeers: ((roomId: string, userId: string) => void) | null;
 
   constructor(opts: MembershipCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 5000;
-    this.maxEntries = opts.maxEntries ?? 100_000;
+    this.entries = new BoundedMap(opts.maxEntries ?? 100_000);
+    const peers = opts.peers;
+    this.forgetOnPeers = peers ? (roomId, userId) => peers.membershipChanged(roomId, userId) : null;
   }
 
   get(roomId: string, userId: string): Role | null {
@@ -38,10 +43,7 @@ export class MembershipCache {
   }
 
   set(roomId: string, userId: string, role: Role): void {
-    const key = `${roomId}:${userId}`;
-    this.entries.delete(key);
-    this.entries.set(key, { role, at: Date.now() });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(`${roomId}:${userId}`, { role, at: Date.now() });
   }
 
   /** Drops an entry here and on every node. */

@@ -3,6 +3,9 @@
 // other node through the cluster (forgetOnPeers), and after a TTL as a safety net; the
 // whole cache is dropped when the cluster link recovers (invalidations may have been lost).
 
+import { BoundedMap } from '../lib/bounded-map';
+import type { Peers } from './peers';
+
 interface Entry {
   roomIds: readonly string[];
   at: number;
@@ -11,23 +14,29 @@ interface Entry {
 export interface UserRoomsCacheOptions {
   ttlMs?: number;
   maxEntries?: number;
+  /** The other nodes of a cluster, told of every forget. */
+  peers?: Pick<Peers, 'userRoomsChanged'>;
 }
 
 export class UserRoomsCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedMap<string, Entry>;
   /** Bumped by every forget: a load that started before one must not store what it read. */
-  private readonly generations = new Map<string, number>();
+  private readonly generations: BoundedMap<string, number>;
   private clock = 0;
   /** The stamp of users with no generation: moved by clear(), so loads in flight are ignored. */
   private baseline = 0;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
-  /** Set by the cluster: tells the other nodes to forget a user's entry. */
-  forgetOnPeers: ((userId: string) => void) | null = null;
+  /** Tells the other nodes to forget a user's entry (from options.peers; tests set it). */
+  forgetOnPeers: ((userId: string) => void) | null;
 
   constructor(opts: UserRoomsCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 60_000;
-    this.maxEntries = opts.maxEntries ?? 100_000;
+    const maxEntries = opts.maxEntries ?? 100_000;
+    this.entries = new BoundedMap(maxEntries);
+    const peers = opts.peers;
+    this.forgetOnPeers = peers ? (userId) => peers.userRoomsChanged(userId) : null;
+    // Only users with a load in flight need a generation; the map is bounded like the entries.
+    this.generations = new BoundedMap(maxEntries);
   }
 
   get(userId: string): readonly string[] | null {
@@ -47,9 +56,7 @@ export class UserRoomsCache {
 
   set(userId: string, roomIds: readonly string[], stamp: number): void {
     if (this.stamp(userId) !== stamp) return;
-    this.entries.delete(userId);
     this.entries.set(userId, { roomIds, at: Date.now() });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   /** Drops a user's entry here and on every node. */
@@ -60,9 +67,7 @@ export class UserRoomsCache {
 
   forgetLocal(userId: string): void {
     this.entries.delete(userId);
-    // Only users with a load in flight need a generation; the map is trimmed with the entries.
     this.generations.set(userId, ++this.clock);
-    if (this.generations.size > this.maxEntries) this.generations.delete(this.generations.keys().next().value as string);
   }
 
   /** Drops every entry on this node (after the cluster link was down). */

@@ -2,15 +2,14 @@
 // path awaits these calls, so each is one Redis round trip at most (a single BullMQ add)
 // and never an HTTP call. Without Redis the handlers run in this process instead.
 import { Queue } from 'bullmq';
-import type { Deps } from '../app';
-import type { MessageDto } from '../contracts/dto';
+import type { Deps } from '../deps';
 import { withTimeout } from '../data/mongo';
 import { createRedis } from '../data/redis';
-import { noDomainEvents, type DomainEvents } from '../domain/notifier';
-import type { PresenceStore } from '../domain/presence/presence.store';
-import { startInProcessJobs } from '../../../workers/src/in-process';
+import { noDomainEvents, type DomainEvent, type DomainEventData, type DomainEvents } from '../domain/events';
+import type { PresenceStore } from '../data/presence.store';
+import { startInProcessJobs } from './in-process';
 import { createOutboxEnqueuer } from './enqueue-outbox';
-import { freshEventId, jobOptions, jobsEnabled, LEDGER_TTL_MS, messageCreatedEventId, QUEUES, type DomainEvent } from './queues';
+import { freshEventId, jobOptions, jobsEnabled, LEDGER_TTL_MS, messageCreatedEventId, QUEUES } from './queues';
 
 export interface JobsProducer {
   events: DomainEvents;
@@ -49,26 +48,23 @@ export function createJobsProducer(deps: Deps, opts: JobsProducerOptions = {}): 
   return { events: domainEvents(enabled, producer.enqueue), close: producer.close };
 }
 
-/** Maps the DomainEvents calls to envelopes; what nobody consumes is not enqueued. */
+/**
+ * Wraps each published event in its envelope; what nobody consumes is not enqueued. Every
+ * type goes to the event webhooks; message.created also feeds the notifications, and keeps
+ * one id per message so that a retried send does not notify twice.
+ */
 function domainEvents(enabled: { notifications: boolean; events: boolean }, enqueue: (e: DomainEvent) => Promise<void>): DomainEvents {
-  const now = () => new Date().toISOString();
-  const membership = (type: 'room.member_joined' | 'room.member_left') => async (roomId: string, userId: string) => {
-    if (enabled.events) await enqueue({ id: freshEventId(), type, createdAt: now(), data: { roomId, userId } });
-  };
   return {
-    async messageCreated(message: MessageDto) {
-      if (!enabled.notifications && !enabled.events) return;
-      // A send retried after the delivery ledger forgot it would notify again: not worth it.
-      if (Date.now() - Date.parse(message.createdAt) > LEDGER_TTL_MS) return;
-      await enqueue({ id: messageCreatedEventId(message.id), type: 'message.created', createdAt: message.createdAt, data: { message } });
-    },
-    async messageUpdated(message: MessageDto) {
-      if (enabled.events) await enqueue({ id: freshEventId(), type: 'message.updated', createdAt: now(), data: { message } });
-    },
-    memberJoined: membership('room.member_joined'),
-    memberLeft: membership('room.member_left'),
-    async authSuspicious(data) {
-      if (enabled.events) await enqueue({ id: freshEventId(), type: 'auth.suspicious', createdAt: now(), data });
+    async publish(type, data) {
+      if (type === 'message.created') {
+        if (!enabled.notifications && !enabled.events) return;
+        const { message } = data as DomainEventData['message.created'];
+        // A send retried after the delivery ledger forgot it would notify again: not worth it.
+        if (Date.now() - Date.parse(message.createdAt) > LEDGER_TTL_MS) return;
+        await enqueue({ id: messageCreatedEventId(message.id), type: 'message.created', createdAt: message.createdAt, data: { message } });
+        return;
+      }
+      if (enabled.events) await enqueue({ id: freshEventId(), type, createdAt: new Date().toISOString(), data } as DomainEvent);
     },
   };
 }

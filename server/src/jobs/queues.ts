@@ -2,8 +2,10 @@
 // queue names, payloads, ids and the retry policy. Both sides import only this file.
 import crypto from 'node:crypto';
 import type { Config } from '../config';
-import type { MessageDto } from '../contracts/dto';
-import type { AuthSuspiciousData } from '../domain/notifier';
+import type { DomainEvent } from '../domain/events';
+
+// The envelopes on the events and webhooks queues are the domain events (domain/events.ts).
+export type { DomainEvent, DomainEventType } from '../domain/events';
 
 export const QUEUES = {
   /** Written by the send/edit/join/leave paths: one job per domain event. */
@@ -16,13 +18,6 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
-
-/** The envelope delivered to EVENTS_WEBHOOK_URL, built once by the producer so retries send the same body. */
-export type DomainEvent =
-  | { id: string; type: 'message.created' | 'message.updated'; createdAt: string; data: { message: MessageDto } }
-  | { id: string; type: 'room.member_joined' | 'room.member_left'; createdAt: string; data: { roomId: string; userId: string } }
-  | { id: string; type: 'auth.suspicious'; createdAt: string; data: AuthSuspiciousData };
-export type DomainEventType = DomainEvent['type'];
 
 
 export type NotificationReason = 'offline' | 'mention';

@@ -1,13 +1,12 @@
 // Per-user and per-IP socket limits (MAX_CONNECTIONS_PER_USER / MAX_CONNECTIONS_PER_IP),
 // enforced in the handshake: a refusal is connect_error with data.code RATE_LIMITED.
-// With Redis the counts hold across the cluster: every socket holds a lease (a member of
-// one sorted set per user and one per IP, scored by its expiry) that its node refreshes,
-// so the slots of a node that dies free themselves when its leases run out. Without Redis,
-// or while Redis is down (an abuse limit must not take the service down), the node counts
-// only its own sockets.
+// With Redis the counts hold across the cluster through leases (data/connection-leases.store.ts).
+// Without Redis, or while Redis is down (an abuse limit must not take the service down), the
+// node counts only its own sockets.
 import type Redis from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import type { ExtendedError } from 'socket.io';
+import { createConnectionLeaseStore, type ConnectionLease, type LeaseVerdict } from '../data/connection-leases.store';
 import type { Logger } from '../logger';
 import type { AppSocket } from './types';
 
@@ -37,20 +36,6 @@ export interface ConnectionLimiter {
 /** Hint for the client: connections are not time-based, so try again a little later. */
 const RETRY_AFTER_MS = 5000;
 
-// Trims expired leases, checks both limits and takes both slots at once; returns 0 (taken),
-// 1 (user limit) or 2 (IP limit). Both keys share a hash tag so it also runs on Redis Cluster.
-const ACQUIRE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) == false and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 1 end
-if redis.call('ZSCORE', KEYS[2], ARGV[3]) == false and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 2 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-return 0
-`;
-
 /** The client address the limit applies to: the TCP peer, or the entry a trusted proxy added. */
 export function clientAddress(socket: Pick<AppSocket, 'handshake'>, trustProxyHops: number): string {
   let address = socket.handshake.address ?? '';
@@ -74,16 +59,13 @@ function refusal(which: 'user' | 'ip', max: number): ExtendedError {
   return err;
 }
 
-interface Slot {
-  userKey: string;
-  ipKey: string;
-  member: string;
+interface Slot extends ConnectionLease {
   released: boolean;
 }
 
 export function createConnectionLimiter(opts: ConnectionLimitOptions): ConnectionLimiter {
   const { redis, log } = opts;
-  const prefix = opts.keyPrefix ?? 'chat:conn';
+  const leases = createConnectionLeaseStore({ redis, leaseMs: opts.leaseMs, log, keyPrefix: opts.keyPrefix });
   // Keyed by the engine connection: its 'close' listener (shared, `this` = the connection)
   // finds the slot without a per-socket closure.
   const slots = new Map<object, Slot>();
@@ -105,29 +87,6 @@ export function createConnectionLimiter(opts: ConnectionLimitOptions): Connectio
     else map.set(key, n);
   };
 
-  async function acquireInRedis(slot: Slot): Promise<'ok' | 'user' | 'ip' | 'unavailable'> {
-    if (!redis || redis.status !== 'ready') return 'unavailable';
-    const now = Date.now();
-    try {
-      const res = await redis.eval(
-        ACQUIRE,
-        2,
-        slot.userKey,
-        slot.ipKey,
-        now,
-        now + opts.leaseMs,
-        slot.member,
-        opts.maxPerUser,
-        opts.maxPerIp,
-        opts.leaseMs * 2,
-      );
-      return res === 1 ? 'user' : res === 2 ? 'ip' : 'ok';
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'connection limit: redis unavailable, counting this node only');
-      return 'unavailable';
-    }
-  }
-
   function release(conn: object): void {
     const slot = slots.get(conn);
     if (!slot || slot.released) return;
@@ -135,28 +94,13 @@ export function createConnectionLimiter(opts: ConnectionLimitOptions): Connectio
     slots.delete(conn);
     bump(perUser, slot.userKey, -1);
     bump(perIp, slot.ipKey, -1);
-    if (redis && redis.status === 'ready') {
-      // If this fails the lease simply runs out.
-      redis
-        .multi()
-        .zrem(slot.userKey, slot.member)
-        .zrem(slot.ipKey, slot.member)
-        .exec()
-        .catch(() => undefined);
-    }
+    leases.release(slot);
   }
 
   // Keeps this node's leases alive; re-adds them after Redis lost its data (a restart).
   const refresher = redis
     ? setInterval(() => {
-        if (redis.status !== 'ready' || slots.size === 0) return;
-        const expiry = Date.now() + opts.leaseMs;
-        const pipe = redis.pipeline();
-        for (const slot of slots.values()) {
-          pipe.zadd(slot.userKey, expiry, slot.member).zadd(slot.ipKey, expiry, slot.member);
-          pipe.pexpire(slot.userKey, opts.leaseMs * 2).pexpire(slot.ipKey, opts.leaseMs * 2);
-        }
-        pipe.exec().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'connection limit: lease refresh failed'));
+        if (slots.size > 0) leases.refresh(slots.values());
       }, Math.max(250, Math.floor(opts.leaseMs / 3)))
     : null;
   refresher?.unref();
@@ -171,17 +115,12 @@ export function createConnectionLimiter(opts: ConnectionLimitOptions): Connectio
     middleware(socket, next) {
       const userId = socket.data.userId;
       const ip = clientAddress(socket, opts.trustProxyHops);
-      const slot: Slot = {
-        userKey: `${prefix}:{c}:u:${userId}`,
-        ipKey: `${prefix}:{c}:ip:${ip}`,
-        member: `${opts.nodeId}:${socket.id}`,
-        released: false,
-      };
+      const slot: Slot = { ...leases.lease(userId, ip, `${opts.nodeId}:${socket.id}`), released: false };
       const localCheck = (): 'ok' | 'user' | 'ip' =>
         (perUser.get(slot.userKey) ?? 0) >= opts.maxPerUser ? 'user' : (perIp.get(slot.ipKey) ?? 0) >= opts.maxPerIp ? 'ip' : 'ok';
       // Checked locally first: a node never exceeds the limit on its own, even while Redis is down.
       const local = localCheck();
-      const decide = local !== 'ok' ? Promise.resolve(local) : acquireInRedis(slot);
+      const decide: Promise<LeaseVerdict> = local !== 'ok' ? Promise.resolve(local) : leases.acquire(slot, opts.maxPerUser, opts.maxPerIp);
       void decide.then((verdict) => {
         if (verdict === 'user' || verdict === 'ip') {
           refused?.inc({ limit: verdict });

@@ -1,4 +1,6 @@
-// Socket.IO server setup: limits, CORS, handshake auth and per-socket wiring.
+// Socket.IO server setup: the server with its limits and CORS (made first, so that the
+// emitter and the cluster adapter can be built on it), then handshake auth and per-socket
+// wiring once the handlers exist.
 import type http from 'node:http';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
@@ -32,7 +34,6 @@ export interface ConnectionHooks {
 }
 
 export interface IoDeps {
-  config: Config;
   log: Logger;
   metrics: Metrics;
   tokens: TokenService;
@@ -41,15 +42,19 @@ export interface IoDeps {
   extraMiddleware?: Array<(socket: AppSocket, next: (err?: Error) => void) => void>;
 }
 
-export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
-  const { config } = deps;
-  const io: AppServer = new Server(httpServer, {
+/** The io server on the HTTP server; it serves no socket until serveSockets(). */
+export function createIoServer(httpServer: http.Server, config: Pick<Config, 'corsOrigins'>): AppServer {
+  return new Server(httpServer, {
     maxHttpBufferSize: MAX_PAYLOAD_BYTES,
     perMessageDeflate: false,
     httpCompression: false,
     cors: { origin: config.corsOrigins === '*' ? true : config.corsOrigins, credentials: true },
     serveClient: false,
   });
+}
+
+/** Handshake middleware (auth, then extraMiddleware, then hooks' onConnect) and the per-socket wiring. */
+export function serveSockets(io: AppServer, deps: IoDeps): void {
   io.use(authMiddleware(deps.tokens));
   for (const mw of deps.extraMiddleware ?? []) io.use(mw);
   const socketLog = (socket: AppSocket): Logger => deps.log.child({ socketId: socket.id, userId: socket.data.userId });
@@ -90,5 +95,4 @@ export function createIo(httpServer: http.Server, deps: IoDeps): AppServer {
     for (const hook of deps.hooks) hook.afterConnect?.(socket, log);
     if (debug) log().debug('socket connected');
   });
-  return io;
 }

@@ -1,8 +1,8 @@
 // The socket layer's abuse and session guards, built once per app: connection limits and
 // revocation in the handshake; the slow-consumer bound, revocation re-check and answers to
 // unknown events on every connected socket.
-import type { Deps } from '../app';
-import type { Revocation } from '../domain/auth/revocation';
+import type { Deps } from '../deps';
+import type { Revocation } from '../data/revocation.store';
 import type { ConnectionHooks } from './create-io';
 import { createConnectionLimiter, type ConnectionLimiter } from './connection-limits';
 import type { SocketHandler } from './define-handler';
@@ -12,15 +12,14 @@ import type { AppServer, AppSocket } from './types';
 import { unknownEventAnswerer } from './unknown-events';
 
 export interface SocketGuards {
-  /** For createIo's extraMiddleware (they run after authentication). */
+  /** For serveSockets' extraMiddleware (they run after authentication). */
   middleware: Array<(socket: AppSocket, next: (err?: Error) => void) => void>;
   hooks: ConnectionHooks;
   connections: ConnectionLimiter;
-  attach(io: AppServer): void;
   close(): void;
 }
 
-export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'redis'>, revocation: Revocation, handlers: SocketHandler[]): SocketGuards {
+export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'redis'>, io: AppServer, revocation: Revocation, handlers: SocketHandler[]): SocketGuards {
   const { config, log } = deps;
   const connections = createConnectionLimiter({
     redis: deps.redis,
@@ -33,7 +32,7 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
     registry: deps.metrics.registry,
     keyPrefix: `${config.redisKeyPrefix}chat:conn`,
   });
-  const revoker = createSessionRevoker(revocation, log);
+  const revoker = createSessionRevoker(io, revocation, log);
   const slow = createSlowConsumerGuard({
     maxBufferBytes: config.abuse.maxSocketBufferBytes,
     dropVolatileBytes: config.abuse.dropVolatileBytes,
@@ -51,7 +50,6 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
       },
     },
     connections,
-    attach: (io) => revoker.attach(io),
     close: () => connections.close(),
   };
 }

@@ -1,5 +1,6 @@
 // Token lifetime on a live socket: `session:expired` then disconnect at `exp`.
 import type { VerifiedToken } from '../domain/auth/token.service';
+import { emitSessionExpired } from './emitter';
 import type { AppSocket } from './types';
 
 /**
@@ -24,7 +25,7 @@ export function scheduleExpiry(socket: AppSocket): void {
   clearTimeout(timers.get(socket));
   const ms = socket.data.exp * 1000 - Date.now();
   if (ms <= 0) {
-    socket.emit('session:expired', {});
+    emitSessionExpired(socket);
     socket.disconnect(true);
     return;
   }

@@ -6,8 +6,8 @@ import type Redis from 'ioredis';
 import type { Config } from '../../../server/src/config';
 import type { Logger } from '../../../server/src/logger';
 import { ALL_QUEUES, jobOptions, QUEUES, retryDelayMs, type JobPayloads, type QueueName } from '../../../server/src/jobs/queues';
-import type { JobMetrics, QueueDepth } from '../metrics';
-import { errorMessage, runAttempt, type JobHandler, type JobHandlers, type JobSink } from './job';
+import type { JobMetrics, QueueDepth } from '../../../server/src/jobs/job-metrics';
+import { errorMessage, runAttempt, type JobHandler, type JobHandlers, type JobSink } from '../../../server/src/jobs/runtime/job';
 
 export type Queues = { [Q in QueueName]: Queue<JobPayloads[Q]> };
 

@@ -4,7 +4,7 @@
 // address is blocked after its own count of failures, whatever accounts it tried (password
 // spraying). Unknown usernames are counted exactly like known ones: no enumeration.
 import { errors } from '../../errors';
-import type { AttemptCounter } from '../rate-limit';
+import type { AttemptCounter } from '../../data/rate-limit.store';
 
 export interface LoginThrottleOptions {
   freeFailures: number;

@@ -14,6 +14,8 @@
 // - A page is served only if the run reaches the room's lastSeq (read-your-writes across
 //   nodes) and is known to be complete below (enough entries, or the room's first seq).
 import type { MessageDto } from '../../contracts/dto';
+import { BoundedMap } from '../../lib/bounded-map';
+import type { Peers } from '../peers';
 
 /** The largest history page the contract allows: what each room's run holds. */
 export const PAGE_MAX = 100;
@@ -46,13 +48,17 @@ export interface CachedPage {
 }
 
 export class HistoryCache {
-  private readonly rooms = new Map<string, RoomRun>();
-  /** Set by the cluster: sends an update to the other nodes' caches. */
-  updateOnPeers: ((m: MessageDto, v: number) => void) | null = null;
-  /** Set by the cluster: false while peers' updates cannot reach this node (Redis link down). */
-  linked: () => boolean = () => true;
+  private readonly rooms: BoundedMap<string, RoomRun>;
+  /** Sends an update to the other nodes' caches (from `peers`; tests set it). */
+  updateOnPeers: ((m: MessageDto, v: number) => void) | null;
+  /** False while peers' updates cannot reach this node (Redis link down). */
+  linked: () => boolean;
 
-  constructor(private readonly maxRooms: number) {}
+  constructor(maxRooms: number, peers?: Pick<Peers, 'historyUpdated' | 'linked'>) {
+    this.rooms = new BoundedMap(maxRooms);
+    this.updateOnPeers = peers ? (m, v) => peers.historyUpdated(m, v) : null;
+    this.linked = peers ? () => peers.linked() : () => true;
+  }
 
   get size(): number {
     return this.rooms.size;
@@ -60,7 +66,7 @@ export class HistoryCache {
 
   /** A stored message delivered on this node (in seq order per room). */
   delivered(m: MessageDto): void {
-    if (this.maxRooms === 0) return;
+    if (this.rooms.max === 0) return;
     const run = this.touch(m.roomId, true)!;
     const last = run.entries.at(-1);
     if (last && m.seq <= last.m.seq) return; // already held (a re-announced retry)
@@ -86,7 +92,7 @@ export class HistoryCache {
 
   /** An update from any node; one older than the cached entry changes nothing. */
   applyUpdate(m: MessageDto, v: number): void {
-    if (this.maxRooms === 0) return;
+    if (this.rooms.max === 0) return;
     const run = this.touch(m.roomId, true)!;
     run.epoch++;
     const first = run.entries[0]?.m.seq ?? Infinity;
@@ -101,7 +107,7 @@ export class HistoryCache {
 
   /** A message loaded from the database for live delivery that was already updated: not cached as new. */
   loadedUpdated(roomId: string, seq: number): void {
-    if (this.maxRooms === 0) return;
+    if (this.rooms.max === 0) return;
     const run = this.touch(roomId, true)!;
     run.staleUpTo = Math.max(run.staleUpTo, seq);
   }
@@ -125,7 +131,7 @@ export class HistoryCache {
 
   /** Call before reading a newest page from the database; pass the result to fill(). */
   beginFill(roomId: string): number {
-    if (this.maxRooms === 0) return 0;
+    if (this.rooms.max === 0) return 0;
     return this.touch(roomId, true)!.epoch;
   }
 
@@ -171,12 +177,8 @@ export class HistoryCache {
 
   /** The room's run, now most recently used; created when `create`. */
   private touch(roomId: string, create: boolean): RoomRun | undefined {
-    let run = this.rooms.get(roomId);
-    if (run) this.rooms.delete(roomId);
-    else if (create) run = { entries: [], older: 'unknown', epoch: 0, staleUpTo: 0 };
-    if (!run) return undefined;
-    this.rooms.set(roomId, run);
-    if (this.rooms.size > this.maxRooms) this.rooms.delete(this.rooms.keys().next().value as string);
+    const run = this.rooms.get(roomId) ?? (create ? { entries: [], older: 'unknown' as const, epoch: 0, staleUpTo: 0 } : undefined);
+    if (run) this.rooms.set(roomId, run);
     return run;
   }
 }

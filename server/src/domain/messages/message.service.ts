@@ -8,12 +8,14 @@ import { AppError, errors } from '../../errors';
 import type { Access } from '../access';
 import { isModerator } from '../access';
 import { toMessageDto } from '../mappers';
-import type { DomainEvents, Notifier } from '../notifier';
+import type { DomainEvents } from '../events';
+import type { Notifier } from '../notifier';
 import { DEFAULT_LIMIT } from '../pagination';
-import type { Limiter } from '../rate-limit';
+import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
-import { KeyedLock } from './room-lock';
+import { BoundedMap } from '../../lib/bounded-map';
+import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 
@@ -51,13 +53,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   const counters = access.counters;
   // The last seq this node stored per room: saves asking the counters before each insert
   // (a stale hint only costs a duplicate-key retry). Bounded: oldest rooms are forgotten.
-  const lastSeqHint = new Map<string, number>();
-  const rememberSeq = (roomId: string, seq: number) => {
-    const known = lastSeqHint.get(roomId) ?? 0;
-    lastSeqHint.delete(roomId);
-    lastSeqHint.set(roomId, Math.max(known, seq));
-    if (lastSeqHint.size > 10_000) lastSeqHint.delete(lastSeqHint.keys().next().value as string);
-  };
+  const lastSeqHint = new BoundedMap<string, number>(10_000);
+  const rememberSeq = (roomId: string, seq: number) => lastSeqHint.set(roomId, Math.max(lastSeqHint.get(roomId) ?? 0, seq));
 
   /** A message the caller may act on: NOT_FOUND if missing, FORBIDDEN if not a member of its room. */
   async function visibleMessage(userId: string, id: string) {
@@ -71,7 +68,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     const dto = toMessageDto(doc);
     historyCache?.updated(dto, doc.v ?? 0);
     notifier.messageUpdated(dto);
-    await events.messageUpdated(dto);
+    await events.publish('message.updated', { message: dto });
     return dto;
   }
 
@@ -137,11 +134,11 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         // The counters too: the first attempt may have died before recording them.
         await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
         notifier.messageNew(dto);
-        await events.messageCreated(dto);
+        await events.publish('message.created', { message: dto });
         return dto;
       }
       onStored?.();
-      await events.messageCreated(dto);
+      await events.publish('message.created', { message: dto });
       return dto;
     },
 

@@ -4,7 +4,7 @@ import type { PresenceDto } from '../../contracts/dto';
 import type { Repositories } from '../../data/repositories';
 import { errors } from '../../errors';
 import type { Notifier } from '../notifier';
-import type { PresenceStore } from './presence.store';
+import type { PresenceStore } from '../../data/presence.store';
 
 export interface PresenceServiceDeps {
   repos: Repositories;

@@ -6,10 +6,11 @@ import { directRoomId, newId } from '../../data/ids';
 import { errors } from '../../errors';
 import type { Access } from '../access';
 import { toMemberDto, toMessageDto, toRoomDto } from '../mappers';
-import type { DomainEvents, Notifier } from '../notifier';
+import type { DomainEvents } from '../events';
+import type { Notifier } from '../notifier';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../pagination';
 import type { PresenceService } from '../presence/presence.service';
-import type { Limiter } from '../rate-limit';
+import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { roomCounters } from './room-counters';
@@ -26,6 +27,12 @@ export interface RoomServiceDeps {
   docLock: DocLock;
   /** Every membership insert and delete goes through it (it keeps each user's room list). */
   userRooms: UserRooms;
+}
+
+/** A room as created: nothing sent yet, active now, no retention. */
+function newRoom(fields: Pick<RoomDoc, '_id' | 'type' | 'name' | 'createdBy' | 'memberCount'>, now: Date): RoomDoc {
+  const { _id, type, name, createdBy, memberCount } = fields;
+  return { _id, type, name, createdBy, createdAt: now, lastSeq: 0, memberCount, lastActivityAt: now, retentionDays: null };
 }
 
 export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms }: RoomServiceDeps) {
@@ -54,11 +61,26 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     return added;
   };
 
+  /**
+   * Creates the room with its first members, or nothing: not every backend has transactions,
+   * so a failed membership insert removes what this call wrote (memberships, list entries, room).
+   */
+  async function createWithMembers(room: RoomDoc, members: Array<{ userId: string; role: Role }>): Promise<void> {
+    await repos.rooms.create(room);
+    try {
+      for (const m of members) await insertMember(room._id, m.userId, m.role, room.createdAt);
+    } catch (err) {
+      await Promise.allSettled(members.map((m) => userRooms.remove(room._id, m.userId)));
+      await repos.rooms.remove(room._id).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async function addMember(room: RoomDoc, userId: string, role: Role): Promise<boolean> {
     const added = await insertMember(room._id, userId, role, new Date(), room.lastSeq);
     if (added) {
       await notifier.memberJoined(room._id, userId);
-      await events.memberJoined(room._id, userId);
+      await events.publish('room.member_joined', { roomId: room._id, userId });
     }
     return added;
   }
@@ -76,31 +98,11 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     async create(userId: string, input: { type: 'public' | 'private'; name: string; memberIds?: string[] }): Promise<RoomDto> {
       const memberIds = [...new Set(input.memberIds ?? [])].filter((id) => id !== userId);
       await requireUsers(memberIds);
-      const now = new Date();
-      const room: RoomDoc = {
-        _id: newId(),
-        type: input.type,
-        name: input.name,
-        createdBy: userId,
-        createdAt: now,
-        lastSeq: 0,
-        memberCount: 1 + memberIds.length,
-        lastActivityAt: now,
-        retentionDays: null,
-      };
-      await repos.rooms.create(room);
-      try {
-        await insertMember(room._id, userId, 'owner', now);
-        for (const id of memberIds) await insertMember(room._id, id, 'member', now);
-      } catch (err) {
-        // No transactions on every backend: undo by hand so a failed create leaves nothing.
-        await Promise.allSettled([userId, ...memberIds].map((id) => userRooms.remove(room._id, id)));
-        await repos.rooms.remove(room._id).catch(() => undefined);
-        throw err;
-      }
+      const room = newRoom({ _id: newId(), type: input.type, name: input.name, createdBy: userId, memberCount: 1 + memberIds.length }, new Date());
+      await createWithMembers(room, [{ userId, role: 'owner' }, ...memberIds.map((id) => ({ userId: id, role: 'member' as const }))]);
       for (const id of [userId, ...memberIds]) {
         await notifier.memberJoined(room._id, id);
-        await events.memberJoined(room._id, id);
+        await events.publish('room.member_joined', { roomId: room._id, userId: id });
       }
       return toRoomDto(room);
     },
@@ -149,7 +151,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       }
       await notifier.memberLeft(room._id, userId);
       if (await removeMember(roomId, userId)) await bumpMembers(roomId, -1);
-      await events.memberLeft(roomId, userId);
+      await events.publish('room.member_left', { roomId, userId });
       return {};
     },
 
@@ -175,7 +177,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       // Announce first so the kicked user hears it, then cut its sockets off everywhere.
       await notifier.memberLeft(roomId, targetId);
       if (await removeMember(roomId, targetId)) await bumpMembers(roomId, -1);
-      await events.memberLeft(roomId, targetId);
+      await events.publish('room.member_left', { roomId, userId: targetId });
       return {};
     },
 
@@ -248,19 +250,8 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       let room = await repos.rooms.findById(roomId);
       let created = false;
       if (!room) {
-        const now = new Date();
         const names = [userId, otherId].map((id) => users.find((u) => u._id === id)?.username ?? id).sort();
-        const doc: RoomDoc = {
-          _id: roomId,
-          type: 'direct',
-          name: names.join(', ').slice(0, 100),
-          createdBy: userId,
-          createdAt: now,
-          lastSeq: 0,
-          memberCount: 2,
-          lastActivityAt: now,
-          retentionDays: null,
-        };
+        const doc = newRoom({ _id: roomId, type: 'direct', name: names.join(', ').slice(0, 100), createdBy: userId, memberCount: 2 }, new Date());
         // A concurrent dm:open for the same pair loses the insert race and reads the winner's room.
         created = await repos.rooms.create(doc);
       }

@@ -12,6 +12,7 @@
 // read that verifies it); see docs/architecture.md "A user's rooms" for how each is repaired.
 import type { Repositories } from '../../data/repositories';
 import type { DocLock } from '../../data/doc-lock';
+import { lockKeys } from '../../data/lock-keys';
 import type { UserRoomsCache } from '../user-rooms-cache';
 
 export interface UserRoomsDeps {
@@ -25,7 +26,7 @@ export function createUserRooms({ repos, docLock, cache }: UserRoomsDeps) {
   // read-modify-write) and is followed by a cache invalidation on every node.
   const writeList = async (userId: string, write: () => Promise<unknown>): Promise<void> => {
     try {
-      await docLock.run(`user-rooms:${userId}`, write);
+      await docLock.run(lockKeys.userRooms(userId), write);
     } finally {
       cache.forget(userId);
     }
@@ -69,7 +70,7 @@ export function createUserRooms({ repos, docLock, cache }: UserRoomsDeps) {
     async repair(roomId: string, userId: string, isMember: boolean): Promise<void> {
       const listed = (await this.of(userId)).includes(roomId);
       if (listed === isMember) return;
-      await docLock.run(`user-rooms:${userId}`, async () => {
+      await docLock.run(lockKeys.userRooms(userId), async () => {
         const member = (await repos.memberships.get(roomId, userId)) !== null;
         if (member) await repos.userRooms.add(userId, roomId);
         else await repos.userRooms.remove(userId, roomId);

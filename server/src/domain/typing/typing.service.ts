@@ -2,7 +2,7 @@
 // one room are handled one after the other, in the order they arrive: each awaits a
 // membership check of its own, and a stop must never finish before the start sent before it.
 import type { Access } from '../access';
-import { KeyedLock } from '../messages/room-lock';
+import { KeyedLock } from '../../lib/keyed-lock';
 import type { Notifier } from '../notifier';
 
 export interface TypingOptions {

@@ -8,8 +8,8 @@ import { AppError, errors } from '../../errors';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { TokenService } from '../auth/token.service';
 import { toUserDto } from '../mappers';
-import type { DomainEvents } from '../notifier';
-import type { Limiter } from '../rate-limit';
+import type { DomainEvents } from '../events';
+import type { Limiter } from '../../data/rate-limit.store';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password';
 import { passwordProblem } from './password-policy';
 import type { UsernamePolicy } from './username-policy';
@@ -96,7 +96,7 @@ export function createUserService({ repos, tokens, events, loginThrottle, regist
       const blocks = await attempt.failed();
       for (const block of blocks) {
         // Not awaited: the answer must not take longer when a block is announced.
-        void events.authSuspicious({ ...block, username: account, userId: user?._id ?? null, address: client.address }).catch(() => undefined);
+        void events.publish('auth.suspicious', { ...block, username: account, userId: user?._id ?? null, address: client.address }).catch(() => undefined);
       }
       throw errors.unauthorized('wrong username or password');
     },

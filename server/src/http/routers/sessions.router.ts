@@ -1,9 +1,9 @@
 // POST /auth/logout: revokes the caller's token, or with `everywhere: true` every token of
-// the caller issued so far, on every node (see domain/auth/revocation.ts).
+// the caller issued so far, on every node (see data/revocation.store.ts).
 import { Router } from 'express';
 import { object } from '../../contracts/schemas/common';
 import { compile } from '../../contracts/validate';
-import type { Revocation } from '../../domain/auth/revocation';
+import type { Revocation } from '../../data/revocation.store';
 import type { TokenService } from '../../domain/auth/token.service';
 import { errors } from '../../errors';
 import { route } from '../route';

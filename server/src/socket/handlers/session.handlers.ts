@@ -1,6 +1,6 @@
 // auth:refresh — moves a live socket's session onto a new token of the same user: its expiry
 // applies from now on, and revoking it (not the superseded one) ends the session.
-import type { Deps } from '../../app';
+import type { Deps } from '../../deps';
 import { compile } from '../../contracts/validate';
 import { errors } from '../../errors';
 import { defineHandler } from '../define-handler';

@@ -2,7 +2,7 @@
 // webhook, and for a new message one notification job per recipient. Deciding who is
 // offline or mentioned happens here, never on the send path. Running twice is harmless:
 // follow-up ids are derived from the event, so duplicates collapse.
-import { notificationId, QUEUES } from '../../../server/src/jobs/queues';
+import { notificationId, QUEUES } from '../queues';
 import { notificationRecipients } from '../notifications/recipients';
 import type { JobHandler } from '../runtime/job';
 import type { JobDeps } from './deps';

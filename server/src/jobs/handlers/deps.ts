@@ -1,11 +1,11 @@
 // What every job handler may use. Built once by the runtime (workers process or the
 // zero-config server) and passed in: handlers hold no connections of their own.
-import type { Config } from '../../../server/src/config';
-import type { Repositories } from '../../../server/src/data/repositories';
+import type { Config } from '../../config';
+import type { Repositories } from '../../data/repositories';
 import type { DeliveryLedger } from '../delivery/delivery.ledger';
 import type { NotificationProvider } from '../delivery/notification.provider';
 import type { WebhookSender, WebhookTarget } from '../delivery/webhook.client';
-import type { JobMetrics } from '../metrics';
+import type { JobMetrics } from '../job-metrics';
 import type { PresenceReader } from '../notifications/recipients';
 import type { JobSink } from '../runtime/job';
 

@@ -1,7 +1,7 @@
 // How a notification leaves the system. The built-in provider is a signed webhook;
 // another (APNs, FCM, e-mail) implements the same interface and is passed to the workers.
-import type { MessageDto } from '../../../server/src/contracts/dto';
-import type { NotificationReason } from '../../../server/src/jobs/queues';
+import type { MessageDto } from '../../contracts/dto';
+import type { NotificationReason } from '../queues';
 import type { WebhookSender, WebhookTarget } from './webhook.client';
 
 export interface Notification {

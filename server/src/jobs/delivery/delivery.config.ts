@@ -1,8 +1,8 @@
 // Which deliveries are on, from the same variables the server reads: a URL switches its
 // kind on (config.ts already requires the secret with it).
-import type { Config } from '../../../server/src/config';
-import type { Logger } from '../../../server/src/logger';
-import type { JobMetrics } from '../metrics';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import type { JobMetrics } from '../job-metrics';
 import { webhookNotificationProvider, type NotificationProvider } from './notification.provider';
 import { createWebhookSender, type WebhookSender, type WebhookTarget } from './webhook.client';
 

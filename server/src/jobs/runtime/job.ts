@@ -1,9 +1,9 @@
 // What a job handler is, independent of who runs it (BullMQ in the workers process, or
 // the in-process runtime of a zero-config server), and the one wrapper that counts and
 // logs every attempt the same way in both.
-import type { Logger } from '../../../server/src/logger';
-import type { JobPayloads, QueueName } from '../../../server/src/jobs/queues';
-import type { JobMetrics } from '../metrics';
+import type { Logger } from '../../logger';
+import type { JobPayloads, QueueName } from '../queues';
+import type { JobMetrics } from '../job-metrics';
 
 export interface JobContext {
   id: string;

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ALL_QUEUES, type QueueName } from '../../server/src/jobs/queues';
+import { ALL_QUEUES, type QueueName } from './queues';
 
 export type QueueDepth = Record<QueueName, Record<string, number>>;
 

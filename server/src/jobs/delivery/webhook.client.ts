@@ -1,7 +1,7 @@
 // Signed webhook POSTs: the one HTTP client of the workers. A 2xx within the timeout is
 // success; anything else throws, and the job's retry policy decides what happens next.
 import crypto from 'node:crypto';
-import type { JobMetrics } from '../metrics';
+import type { JobMetrics } from '../job-metrics';
 
 export interface WebhookTarget {
   /** Label in metrics and logs: 'notify' or 'events'. */

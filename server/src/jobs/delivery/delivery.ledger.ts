@@ -5,7 +5,7 @@
 // (the receiver dedupes on X-Webhook-Id; nothing is lost).
 import crypto from 'node:crypto';
 import type Redis from 'ioredis';
-import { LEDGER_TTL_MS } from '../../../server/src/jobs/queues';
+import { LEDGER_TTL_MS } from '../queues';
 
 export type Claim = { state: 'claimed'; token: string } | { state: 'delivered' } | { state: 'busy' };
 

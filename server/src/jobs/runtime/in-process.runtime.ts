@@ -2,10 +2,10 @@
 // process with the same attempts and backoff. Jobs live in memory, so a restart loses
 // the ones not yet delivered, and dead letters are only logged (and kept in memory
 // for inspection); `npm run jobs` needs Redis.
-import type { Config } from '../../../server/src/config';
-import type { Logger } from '../../../server/src/logger';
-import { ALL_QUEUES, jobOptions, QUEUES, retryDelayMs, type JobPayloads, type QueueName } from '../../../server/src/jobs/queues';
-import type { JobMetrics, QueueDepth } from '../metrics';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { ALL_QUEUES, jobOptions, QUEUES, retryDelayMs, type JobPayloads, type QueueName } from '../queues';
+import type { JobMetrics, QueueDepth } from '../job-metrics';
 import { errorMessage, PermanentJobError, runAttempt, type JobHandler, type JobHandlers, type JobSink } from './job';
 
 interface Entry {

@@ -1,9 +1,9 @@
 // Who is notified of a new message: every member mentioned as @username (online or
 // not) and every other member with no connected socket anywhere; never the sender.
-import type { MessageDto } from '../../../server/src/contracts/dto';
-import type { Repositories } from '../../../server/src/data/repositories';
-import type { PresenceStore } from '../../../server/src/domain/presence/presence.store';
-import type { NotificationReason } from '../../../server/src/jobs/queues';
+import type { MessageDto } from '../../contracts/dto';
+import type { Repositories } from '../../data/repositories';
+import type { PresenceStore } from '../../data/presence.store';
+import type { NotificationReason } from '../queues';
 import { mentionedUsernameKeys } from './mentions';
 
 /** The one thing the workers ask of presence. */

@@ -4,9 +4,8 @@
 // TokenService.verify stays synchronous. Without Redis the node's memory is the denylist
 // (lost on restart: one node, nothing to share it with).
 import type Redis from 'ioredis';
-import { AppError } from '../../errors';
-import type { Logger } from '../../logger';
-import type { VerifiedToken } from './token.service';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
 
 /**
  * What a revocation covers; `at` and `exp` are unix seconds. A token entry names its user so
@@ -14,9 +13,16 @@ import type { VerifiedToken } from './token.service';
  */
 export type RevocationEntry = { kind: 'user'; userId: string; at: number } | { kind: 'token'; jti: string; exp: number; userId?: string };
 
+/** The claims a revocation is checked against (a verified token has them; unix seconds). */
+export interface RevocableToken {
+  userId: string;
+  iat?: number;
+  jti?: string;
+}
+
 export interface Revocation {
   /** True if the token was revoked (used by TokenService.verify on every handshake and request). */
-  isRevoked(token: Pick<VerifiedToken, 'userId' | 'iat' | 'jti'>): boolean;
+  isRevoked(token: RevocableToken): boolean;
   /** Revokes every token of the user issued up to this second. */
   revokeUser(userId: string): Promise<RevocationEntry>;
   /** Revokes one token (by its jti) of `userId` until it expires anyway. */

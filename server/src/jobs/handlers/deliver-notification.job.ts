@@ -1,7 +1,7 @@
 // Delivers one notification through the provider, unless the user has read past the
 // message (or left the room, or the message is gone) by the time it is about to go out.
 // At most one delivery per (message, user): the ledger remembers the id.
-import { toMessageDto } from '../../../server/src/domain/mappers';
+import { toMessageDto } from '../../domain/mappers';
 import type { JobHandler } from '../runtime/job';
 import { errorMessage } from '../runtime/job';
 import { claimHoldMs, type JobDeps } from './deps';

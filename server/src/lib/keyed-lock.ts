@@ -1,6 +1,6 @@
-// Serialises work per room inside this process, so that one node stores and
-// announces a room's messages strictly in seq order without seq races among its
-// own requests. Other nodes are arbitrated by the unique (roomId, seq) index.
+// Serialises work per key inside this process: each run starts after every earlier run
+// for the same key has settled (message.service orders a room's sends with it; doc-lock
+// and write-gate build on it).
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 

@@ -3,15 +3,15 @@
 // server/src/jobs/domain-events.ts; there is no separate process to start.
 import type { Connection } from 'mongoose';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../server/src/config';
-import { defineModels } from '../../server/src/data/models';
-import { createRepositories } from '../../server/src/data/repositories';
-import type { Logger } from '../../server/src/logger';
+import type { Config } from '../config';
+import { defineModels } from '../data/models';
+import { createRepositories } from '../data/repositories';
+import type { Logger } from '../logger';
 import { memoryDeliveryLedger } from './delivery/delivery.ledger';
 import { deliveriesFromConfig } from './delivery/delivery.config';
 import type { NotificationProvider } from './delivery/notification.provider';
-import { createJobHandlers } from './jobs';
-import { createJobMetrics } from './metrics';
+import { createJobHandlers } from './handlers';
+import { createJobMetrics } from './job-metrics';
 import type { PresenceReader } from './notifications/recipients';
 import { createInProcessRuntime, type InProcessRuntime } from './runtime/in-process.runtime';
 
