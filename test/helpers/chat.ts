@@ -3,7 +3,7 @@
 // contract alone (shared PROTOCOL.md); nothing here imports server code.
 import crypto from 'node:crypto';
 import { expect } from 'vitest';
-import { connect, request, type Ack, type Client } from './clients';
+import { connect, request, waitFor, type Ack, type Client } from './clients';
 
 // ---------------------------------------------------------------- wire types
 
@@ -404,4 +404,17 @@ export function expectUser(u: unknown, expected: Partial<User> = {}): asserts u 
 /** Decodes a JWT payload without verifying it. */
 export function jwtPayload(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+/**
+ * A barrier for "nothing arrived" on a single node: `socket` sends into a private room of its
+ * own and this resolves once that message:new reaches it. The server emits to one socket in
+ * order, so whatever an earlier request made it emit to `socket` has arrived by then.
+ */
+export async function roundTrip(socket: Client): Promise<void> {
+  const room = await createRoom(socket, { type: 'private' });
+  const text = `marker-${cmid()}`;
+  const got = waitFor<Message>(socket, 'message:new', (m) => m.roomId === room.id && m.text === text);
+  await sendMessage(socket, room.id, text);
+  await got;
 }

@@ -104,3 +104,26 @@ export function noEvent(socket: Client, event: string, ms = 300): Promise<boolea
     socket.on(event, on);
   });
 }
+
+/**
+ * "Nothing arrived" without a fixed wait: collects `event` on `socket` from now on; after the
+ * action under test, the test causes a marker event that the server emits to this socket
+ * after anything the action could have caused, and `before(marker)` resolves with what
+ * arrived ahead of the marker (the marker excluded) once the marker is in.
+ */
+export function eventsUntil<T = any>(socket: Client, event: string) {
+  const items: T[] = [];
+  socket.on(event, (p: T) => items.push(p));
+  return {
+    items,
+    async before(marker: (p: T) => boolean, timeoutMs = WAIT_MS): Promise<T[]> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const i = items.findIndex(marker);
+        if (i >= 0) return items.slice(0, i);
+        if (Date.now() > deadline) throw new Error(`no marker ${event} within ${timeoutMs} ms (got ${items.length} others)`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}

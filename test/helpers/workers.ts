@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import { inject } from 'vitest';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
+import { runJobsCommand } from '../../workers/src/cli/jobs.command';
 import { startWorkers, type Workers, type WorkersOptions } from '../../workers/src/workers';
 import { testEnv, type TestApp } from './app';
 
@@ -29,6 +30,44 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** The queues whose jobs deliver something (retention only sweeps, and always has its next sweep delayed). */
+const DELIVERING_QUEUES = ['domain-events', 'notifications', 'webhooks'];
+
+/**
+ * "Nothing more will arrive", as a condition instead of a sleep: resolves once no delivering
+ * job is waiting, running or waiting for a retry (read with `jobs stats`, so it holds for
+ * workers in this process or in others). Only a re-drive or a re-added job can deliver after it.
+ */
+export async function queuesIdle(env: Record<string, string | undefined>, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    async () => {
+      let out = '';
+      const code = await runJobsCommand(['stats', '--json'], testEnv(env), { out: (l) => (out += l), err: () => undefined });
+      if (code !== 0) return false;
+      const stats = JSON.parse(out) as Record<string, Record<string, number>>;
+      return DELIVERING_QUEUES.every((q) => stats[q].waiting === 0 && stats[q].active === 0 && stats[q].delayed === 0 && (stats[q].prioritized ?? 0) === 0);
+    },
+    timeoutMs,
+    'the job queues to go idle',
+  );
+}
+
+/** The same for zero-config mode (jobs in the server's process), read from its /metrics. */
+export async function inProcessJobsIdle(baseUrl: string, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    async () => {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      const busy = text.split('\n').filter((l) => {
+        const m = /^chat_jobs_queue_depth\{([^}]*)\} (\S+)$/.exec(l);
+        return m && /state="(waiting|active|delayed)"/.test(m[1]) && DELIVERING_QUEUES.some((q) => m[1].includes(`queue="${q}"`)) && Number(m[2]) !== 0;
+      });
+      return busy.length === 0 && text.includes('chat_jobs_queue_depth{');
+    },
+    timeoutMs,
+    'the in-process jobs to go idle',
+  );
 }
 
 // ---------------------------------------------------------------- receiver
@@ -119,6 +158,25 @@ export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receive
         server.closeAllConnections();
       }),
   };
+}
+
+/** docs/workers.md: a notification's id (X-Webhook-Id, body `id`, job id) is `ntf_` and 32 hex digits. */
+export const NOTIFICATION_ID = /^ntf_[0-9a-f]{32}$/;
+
+/**
+ * The id the receiver saw for the notification of (message, user), read from what arrived
+ * rather than recomputed with the server's own function: every request for that pair must
+ * carry the same id, in the documented form (so a wrong derivation fails here or in the
+ * dedupe checks that use it). Throws if none arrived yet.
+ */
+export function notificationIdSeen(receiver: Receiver, messageId: string, userId: string): string {
+  const seen = receiver.requests.filter((r) => r.body?.type === 'notification.message' && r.body?.data?.userId === userId && r.body?.data?.message?.id === messageId);
+  if (seen.length === 0) throw new Error(`no notification of message ${messageId} to ${userId} arrived`);
+  const ids = new Set(seen.flatMap((r) => [r.id, r.body.id]));
+  if (ids.size !== 1) throw new Error(`the notification of message ${messageId} to ${userId} arrived under several ids: ${[...ids].join(', ')}`);
+  const [id] = ids;
+  if (!NOTIFICATION_ID.test(id)) throw new Error(`notification id ${id} is not ntf_ and 32 hex digits`);
+  return id;
 }
 
 /** Recomputes the signature the way a receiver would (constant-time compare). */

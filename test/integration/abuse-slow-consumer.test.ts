@@ -1,15 +1,16 @@
 // A client that stops reading cannot make the server hold its output without bound: above
 // SOCKET_DROP_VOLATILE_BYTES typing and presence are not queued for it, above
 // MAX_SOCKET_BUFFER_BYTES it is cut off, while healthy sockets in the same room get
-// everything, typing included, even in bursts.
+// everything, typing included, even in bursts. Every message goes through the real send path
+// (`message:send` from a client: validated, stored, fanned out), not an emit from the test.
 import crypto from 'node:crypto';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roomChannel } from '../../server/src/socket/room-names';
 import type { AppSocket } from '../../server/src/socket/types';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, connectUser, createRoom, newPerson, ok, sleep, type Person, type Room } from '../helpers/chat';
 import { collect, type Client } from '../helpers/clients';
+import { until } from '../helpers/cluster';
 
 const MAX = 256 * 1024;
 const DROP = 32 * 1024;
@@ -37,8 +38,6 @@ function backlog(s: AppSocket): number {
   return queued + (conn.transport.socket?.bufferedAmount ?? 0);
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
-
 async function metric(t: TestApp, name: string): Promise<number> {
   const m = t.app.deps.metrics.registry.getSingleMetric(name);
   return m ? (await m.get()).values.reduce((n, v) => n + v.value, 0) : 0;
@@ -49,25 +48,25 @@ describe('abuse: slow consumers', () => {
   let sender: Person;
   let healthy: Person;
   let room: Room;
-  let seq = 0;
   const bigText = '😀'.repeat(4000); // 16 KB of UTF-8: the largest text a message may carry
 
-  /** A message:new as the server would broadcast it (emitted directly: no database in the loop). */
-  const flood = () => {
-    seq += 1;
-    t.app.io.to(roomChannel(room.id)).emit('message:new', {
-      id: `flood-${seq}`,
-      roomId: room.id,
-      seq,
-      senderId: sender.id,
-      clientMsgId: `flood-${seq}`,
-      text: bigText,
-      replyTo: null,
-      createdAt: new Date().toISOString(),
-      editedAt: null,
-      deletedAt: null,
-      reactions: {},
-    });
+  /** `n` of the largest messages sent at once by `sender` through `message:send`; their seqs once all are acked. */
+  const flood = async (n: number): Promise<number[]> => {
+    const acks = await Promise.all(Array.from({ length: n }, () => ok(sender.socket, 'message:send', { roomId: room.id, clientMsgId: `flood-${crypto.randomUUID()}`, text: bigText })));
+    return acks.map((m) => m.seq as number);
+  };
+
+  /** The largest backlog seen for `s`, sampled right after every packet the server queues for it. */
+  const watchBacklog = (s: AppSocket) => {
+    const seen = { max: 0 };
+    (s.conn as any).on('packetCreate', () => queueMicrotask(() => (seen.max = Math.max(seen.max, backlog(s)))));
+    return seen;
+  };
+
+  /** Waits (generously) until `received` holds `n` items. */
+  const arrived = async (received: unknown[], n: number) => {
+    const deadline = Date.now() + 20_000;
+    while (received.length < n && Date.now() < deadline) await sleep(20);
   };
 
   beforeAll(async () => {
@@ -86,33 +85,29 @@ describe('abuse: slow consumers', () => {
     await ok(slowUser.socket, 'room:join', { roomId: room.id });
     const server = serverSocket(t, slowUser.id);
     const received = collect(healthy.socket, 'message:new');
-    const first = seq + 1;
     stopReading(slowUser.socket);
     const cutBefore = await metric(t, 'chat_slow_consumer_disconnects_total');
+    const seen = watchBacklog(server);
 
-    let maxBacklog = 0;
-    let sent = 0;
+    const seqs: number[] = [];
     // Up to 64 MiB: far beyond what the kernel buffers absorb, so without the guard the
     // server would hold tens of MiB for this socket.
-    while (server.connected && sent < 4096) {
-      flood();
-      sent += 1;
-      maxBacklog = Math.max(maxBacklog, backlog(server));
-      if (sent % 8 === 0) await tick();
-    }
+    while (server.connected && seqs.length < 4096) seqs.push(...(await flood(8)));
+    const sent = seqs.length;
     expect(server.connected, `still connected after ${sent} messages (${sent * 16} KiB)`).toBe(false);
     // The cap, one packet let through below it, and the packet that got the socket cut off.
-    expect(maxBacklog).toBeLessThanOrEqual(MAX + 2 * 17 * 1024);
+    expect(seen.max).toBeGreaterThan(DROP);
+    expect(seen.max).toBeLessThanOrEqual(MAX + 2 * 17 * 1024);
     expect(await metric(t, 'chat_slow_consumer_disconnects_total')).toBe(cutBefore + 1);
     // The engine connection is gone too, with its buffers.
-    await sleep(100);
-    expect((server.conn as any).readyState).toBe('closed');
+    await until(() => (server.conn as any).readyState === 'closed', 10_000, 'engine connection closed');
     expect(t.app.io.of('/').sockets.has(server.id)).toBe(false);
 
     // The healthy member of the same room got every message, in order.
-    const deadline = Date.now() + 10_000;
-    while (received.length < sent && Date.now() < deadline) await sleep(20);
-    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: sent }, (_, i) => first + i));
+    await arrived(received, sent);
+    expect(received.map((m) => m.seq)).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs.length).toBe(new Set(seqs).size);
+    expect(Math.max(...seqs) - Math.min(...seqs)).toBe(sent - 1);
   });
 
   it('above SOCKET_DROP_VOLATILE_BYTES typing events are not queued for the slow socket; messages still are, and it recovers when it reads again', async () => {
@@ -123,15 +118,17 @@ describe('abuse: slow consumers', () => {
     const slowMessages = collect(slowUser.socket, 'message:new');
     const slowTyping = collect(slowUser.socket, 'typing');
     const healthyTyping = collect(healthy.socket, 'typing');
-    const first = seq + 1;
+    const healthyMessages = collect(healthy.socket, 'message:new');
 
-    // Back the socket up past the drop threshold, well short of the cut-off.
-    let sent = 0;
-    while (backlog(server) <= DROP + 16 * 1024 && sent < 4096) {
-      flood();
-      sent += 1;
-      if (sent % 4 === 0) await tick();
-    }
+    // Back the socket up past the drop threshold, well short of the cut-off (two messages at a
+    // time: at most 2 x 17 KiB more once the threshold is passed).
+    const seqs: number[] = [];
+    while (backlog(server) <= DROP + 16 * 1024 && seqs.length < 4096) seqs.push(...(await flood(2)));
+    const sent = seqs.length;
+    // Every message is out of the fan-out (the healthy socket has them all), so nothing more is
+    // queued for the slow socket while its typing is checked.
+    await arrived(healthyMessages, sent);
+    expect(healthyMessages).toHaveLength(sent);
     expect(server.connected).toBe(true);
     expect(backlog(server)).toBeLessThan(MAX);
     const droppedBefore = await metric(t, 'chat_volatile_dropped_total');
@@ -146,14 +143,13 @@ describe('abuse: slow consumers', () => {
 
     // Reading again: every message arrives, the dropped typing events do not, the socket stays.
     raw.resume();
-    const deadline = Date.now() + 10_000;
-    while (slowMessages.length < sent && Date.now() < deadline) await sleep(20);
-    expect(slowMessages.map((m) => m.seq)).toEqual(Array.from({ length: sent }, (_, i) => first + i));
+    await arrived(slowMessages, sent);
+    expect(slowMessages.map((m) => m.seq)).toEqual([...seqs].sort((a, b) => a - b));
     expect(slowTyping).toEqual([]);
     expect(slowUser.socket.connected).toBe(true);
     // Once drained, typing reaches it again.
     sender.socket.emit('typing:start', { roomId: room.id });
-    while (slowTyping.length < 1 && Date.now() < deadline) await sleep(10);
+    await arrived(slowTyping, 1);
     expect(slowTyping).toEqual([{ roomId: room.id, userId: sender.id, typing: true }]);
     sender.socket.emit('typing:stop', { roomId: room.id });
   });
@@ -175,27 +171,28 @@ describe('abuse: slow consumers', () => {
     const typing = collect(watcher.socket, 'typing');
     const messages = collect(watcher.socket, 'message:new');
     const presence = collect(watcher.socket, 'presence:updated');
-    const before = seq;
+    let sent = 0;
     // A member coming online while the burst runs: presence:updated to the watcher.
     const lateUser = await newPerson(t.url);
     await ok(lateUser.socket, 'room:join', { roomId: room.id });
     lateUser.socket.close();
     const droppedBefore = await metric(t, 'chat_volatile_dropped_total');
     for (let i = 0; i < 50; i++) {
-      flood();
-      flood();
-      // Acked one by one: two typing requests in flight at once may be handled in either order.
+      // Two messages in flight with each typing request; typing requests are acked one by one
+      // (two in flight at once may be handled in either order).
+      const messagesSent = flood(2);
       await ok(sender.socket, i % 2 === 0 ? 'typing:start' : 'typing:stop', { roomId: room.id });
+      sent += (await messagesSent).length;
     }
     // Offline comes PRESENCE_GRACE_MS after the close (the burst may be over by then); only then
     // does a reconnect announce online again (within the grace period it would not be news).
     let deadline = Date.now() + 10_000;
     while (!presence.some((p) => p.userId === lateUser.id && p.status === 'offline') && Date.now() < deadline) await sleep(20);
     const second = await connectUser(t.url, lateUser);
-    for (let i = 0; i < 10; i++) flood();
-    deadline = Date.now() + 10_000;
-    while ((typing.length < 50 || messages.length < 110 || presence.length < 2) && Date.now() < deadline) await sleep(20);
-    expect(messages.length).toBe(seq - before);
+    sent += (await flood(10)).length;
+    deadline = Date.now() + 20_000;
+    while ((typing.length < 50 || messages.length < sent || presence.filter((p) => p.userId === lateUser.id).length < 2) && Date.now() < deadline) await sleep(20);
+    expect(messages.length).toBe(sent);
     expect(await metric(t, 'chat_volatile_dropped_total')).toBe(droppedBefore);
     expect(typing.map((e) => e.typing)).toEqual(Array.from({ length: 50 }, (_, i) => i % 2 === 0));
     expect(presence.filter((p) => p.userId === lateUser.id).map((p) => p.status)).toEqual(expect.arrayContaining(['offline', 'online']));

@@ -25,6 +25,7 @@ import {
   type Message,
   type Person,
   type Room,
+  roundTrip,
 } from '../helpers/chat';
 import { Manager } from 'socket.io-client';
 import { collect, request, WAIT_MS } from '../helpers/clients';
@@ -401,7 +402,8 @@ describe('authorization matrix', () => {
     flapper.socket.close();
     const deadline = Date.now() + 5000;
     while (!offline.some((x) => x.userId === flapper.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
+    // Everything above was emitted by now; each watcher's own round trip is behind it.
+    await Promise.all(watchers.map(({ p }) => roundTrip(P[p].socket)));
     const everything = ['message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing', 'user:updated'];
     for (const { p, seen } of watchers) {
       const kinds = [...new Set(seen)].sort();

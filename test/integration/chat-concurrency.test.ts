@@ -17,6 +17,7 @@ import {
   type Person,
 } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
+import { until } from '../helpers/cluster';
 
 describe('chat: concurrency, ordering and recovery', () => {
   const t = useChatApp();
@@ -37,10 +38,12 @@ describe('chat: concurrency, ordering and recovery', () => {
     const first = acks[0].data!;
     for (const ack of acks) expect(ack.data).toEqual(first);
     expect(first.seq).toBe(1);
-    await sleep(500);
-    expect(received.filter((m) => m.roomId === room.id)).toEqual([first]);
     expect((await history(b.socket, room.id)).items).toEqual([first]);
-    expect((await sendMessage(a.socket, room.id, 'next')).seq).toBe(2);
+    // The next message comes after any duplicate broadcast: b has the first one once before it.
+    const after = await sendMessage(a.socket, room.id, 'next');
+    expect(after.seq).toBe(2);
+    await until(() => received.some((m) => m.id === after.id), 10_000, 'the next message');
+    expect(received.filter((m) => m.roomId === room.id)).toEqual([first, after]);
   });
 
   it('many distinct duplicated sends at once: one message per clientMsgId, seqs gap-free', async () => {
@@ -85,18 +88,19 @@ describe('chat: concurrency, ordering and recovery', () => {
       }),
     );
     expect(acked.map((m) => m.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
-    const deadline = Date.now() + 10_000;
-    while (streams.some((s) => s.filter((m) => m.roomId === room.id).length < N) && Date.now() < deadline) await sleep(50);
-    await sleep(200);
+    // One more message: any duplicate of the first N reaches a socket before it.
+    const marker = await sendMessage(senders[0].socket, room.id, 'marker');
+    acked.push(marker);
+    await until(() => streams.every((s) => s.some((m) => m.id === marker.id)), 20_000, 'every socket to get the marker');
     const byId = new Map(acked.map((m) => [m.id, m]));
     for (const [i, stream] of streams.entries()) {
       const seqs = stream.filter((m) => m.roomId === room.id).map((m) => m.seq);
-      expect(seqs, `socket ${i} receives every message once, in seq order`).toEqual(Array.from({ length: N }, (_, k) => k + 1));
+      expect(seqs, `socket ${i} receives every message once, in seq order`).toEqual(Array.from({ length: N + 1 }, (_, k) => k + 1));
       for (const m of stream) expect(m).toEqual(byId.get(m.id));
     }
     const all = await pageAfter(listeners[1].socket, room.id, 0, 100);
-    expect(all.map((m) => m.seq)).toEqual(Array.from({ length: N }, (_, k) => k + 1));
-    expect(new Set(all.map((m) => m.id)).size).toBe(N);
+    expect(all.map((m) => m.seq)).toEqual(Array.from({ length: N + 1 }, (_, k) => k + 1));
+    expect(new Set(all.map((m) => m.id)).size).toBe(N + 1);
   });
 
   it('REST posts and socket sends interleaved: one gap-free seq line, in order on every socket', async () => {
@@ -112,10 +116,10 @@ describe('chat: concurrency, ordering and recovery', () => {
     };
     const acked = (await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? viaRest(i % 4 === 1 ? a : b, i) : sendMessage(i % 4 === 0 ? a.socket : b.socket, room.id, `sock-${i}`))))).sort((x, y) => x.seq - y.seq);
     expect(acked.map((m) => m.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    const deadline = Date.now() + 10_000;
-    while (streams.some((s) => s.length < 40) && Date.now() < deadline) await sleep(50);
-    await sleep(200);
-    for (const stream of streams) expect(stream).toEqual(acked);
+    // One more message: any duplicate of the first 40 reaches a socket before it.
+    const marker = await sendMessage(a.socket, room.id, 'marker');
+    await until(() => streams.every((s) => s.some((m) => m.id === marker.id)), 20_000, 'every socket to get the marker');
+    for (const stream of streams) expect(stream).toEqual([...acked, marker]);
   });
 
   it('a client that disconnects mid-stream recovers every message exactly once by paging afterSeq', async () => {
@@ -159,7 +163,7 @@ describe('chat: concurrency, ordering and recovery', () => {
     }
     stop = true;
     await Promise.all(pumps);
-    await sleep(500);
+    await until(() => held.size >= acked.length, 10_000, 'the last live messages');
     // Live delivery on the new socket plus the pages cover everything: no gap-filling needed.
     const total = acked.length;
     expect([...held.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i + 1));

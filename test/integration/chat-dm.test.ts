@@ -15,6 +15,7 @@ import {
   unknownObjectId,
   type Message,
   type Room,
+  roundTrip,
 } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
 
@@ -76,7 +77,7 @@ describe('chat: direct messages', () => {
     const reply = await sendMessage(b.socket, dm.id, 'hi back');
     expect(reply.seq).toBe(2);
     expect((await history(a.socket, dm.id)).items.map((m) => m.text)).toEqual(['psst', 'hi back']);
-    await new Promise((r) => setTimeout(r, 200));
+    await roundTrip(c.socket);
     expect(cGot.filter((m) => m.roomId === dm.id)).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 // Messages: message:send (incl. idempotency and replyTo), message:edit,
 // message:delete and message:react, with their broadcasts and permissions.
 import { describe, expect, it } from 'vitest';
-import { collect, noEvent, request, waitFor, type Client } from '../helpers/clients';
+import { collect, eventsUntil, request, waitFor, type Client } from '../helpers/clients';
 import {
   cmid,
   connectUser,
@@ -17,6 +17,7 @@ import {
   type Message,
   type Person,
   type Room,
+  roundTrip,
 } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
 
@@ -51,8 +52,8 @@ describe('chat: messages', () => {
       for (const got of await deliveries) expect(got).toEqual(m);
       expect((await history(c.socket, room.id)).items).toEqual([m]);
       expect((await ok<Room>(a.socket, 'room:join', { roomId: room.id })).lastSeq).toBe(1);
-      await new Promise((r) => setTimeout(r, 150));
-      expect(strays).toEqual([]);
+      await roundTrip(outsider.socket);
+      expect(strays.filter((x) => x.roomId === room.id)).toEqual([]);
     });
 
     it('numbers messages 1, 2, 3… per room, whoever sends', async () => {
@@ -105,10 +106,13 @@ describe('chat: messages', () => {
     ];
     it.each(invalid)('refuses %s with VALIDATION_FAILED and stores nothing', async (_n, make) => {
       const { a, b, room } = await setup();
-      const quiet = noEvent(b.socket, 'message:new', 300);
+      const seen = eventsUntil<Message>(b.socket, 'message:new');
       await refused(a.socket, 'message:send', make(room.id), 'VALIDATION_FAILED');
-      expect(await quiet).toBe(true);
       expect(await history(a.socket, room.id)).toEqual({ items: [], hasMore: false });
+      // A valid send after it: b gets it, and nothing before it; it takes seq 1.
+      const marker = await sendMessage(a.socket, room.id, 'marker');
+      expect(await seen.before((m) => m.id === marker.id)).toEqual([]);
+      expect(marker.seq).toBe(1);
     });
 
     it('a non-member gets FORBIDDEN; an unknown room NOT_FOUND; nothing is stored', async () => {
@@ -128,30 +132,35 @@ describe('chat: messages', () => {
       const firstSeen = next(b.socket, 'message:new', room.id);
       const first = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'once' });
       expect(await firstSeen).toEqual(first);
-      const quiet = noEvent(b.socket, 'message:new', 400);
+      const seen = eventsUntil<Message>(b.socket, 'message:new');
       const retry = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'once' });
       // A retry with different text still returns what was stored.
       const altered = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'twice?' });
       expect(retry).toEqual(first);
       expect(altered).toEqual(first);
-      expect(await quiet).toBe(true);
       expect((await history(a.socket, room.id)).items).toEqual([first]);
-      expect((await sendMessage(a.socket, room.id, 'next')).seq).toBe(2);
+      // The next message is the only one b gets after the first.
+      const after = await sendMessage(a.socket, room.id, 'next');
+      expect(after.seq).toBe(2);
+      expect(await seen.before((m) => m.id === after.id)).toEqual([]);
     });
 
     it('a retry after the message was edited or deleted returns the stored message; no new seq', async () => {
       const { a, b, room } = await setup();
       const clientMsgId = cmid();
+      const firstSeen = next(b.socket, 'message:new', room.id);
       const first = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'v1' });
+      await firstSeen;
       const edited = await ok<Message>(a.socket, 'message:edit', { messageId: first.id, text: 'v2' });
       const afterEdit = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'v1' });
       expect(afterEdit).toEqual(edited);
       await ok(a.socket, 'message:delete', { messageId: first.id });
-      const quiet = noEvent(b.socket, 'message:new', 300);
+      const seen = eventsUntil<Message>(b.socket, 'message:new');
       const afterDelete = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'v1' });
-      expect(await quiet).toBe(true);
       expect(afterDelete).toMatchObject({ id: first.id, seq: 1, text: '', deletedAt: expect.any(String) });
       expect((await history(a.socket, room.id)).items).toEqual([afterDelete]);
+      const marker = await sendMessage(a.socket, room.id, 'marker');
+      expect(await seen.before((m) => m.id === marker.id)).toEqual([]);
     });
 
     it('a retry from another socket of the same user is the same message', async () => {
@@ -181,11 +190,13 @@ describe('chat: messages', () => {
       const first = await ok<Message>(a.socket, 'message:send', { roomId: room.id, clientMsgId, text: 'here' });
       // The first send's own broadcast may reach b after a's ack: only later events count.
       await delivered;
-      const quiet = noEvent(b.socket, 'message:new', 300);
+      const seen = eventsUntil<Message>(b.socket, 'message:new');
       await refused(a.socket, 'message:send', { roomId: other.id, clientMsgId, text: 'there' }, 'CONFLICT');
-      expect(await quiet).toBe(true);
       expect(await history(a.socket, other.id)).toEqual({ items: [], hasMore: false });
       expect((await history(a.socket, room.id)).items).toEqual([first]);
+      const marker = await sendMessage(a.socket, other.id, 'marker');
+      expect(marker.seq).toBe(1);
+      expect(await seen.before((m) => m.id === marker.id)).toEqual([]);
     });
   });
 

@@ -1,7 +1,7 @@
 // message:read and read state: lastReadSeq, unreadCount, read:updated, and how
 // room:list reflects them.
 import { describe, expect, it } from 'vitest';
-import { collect, noEvent, request, waitFor, type Client } from '../helpers/clients';
+import { collect, eventsUntil, request, waitFor, type Client } from '../helpers/clients';
 import {
   connectUser,
   createRoom,
@@ -58,14 +58,17 @@ describe('chat: read state', () => {
 
   it('moving backwards changes nothing: the current state comes back and nothing is broadcast', async () => {
     const { a, b, room } = await setup();
+    const toFour = waitFor(a.socket, 'read:updated', (p) => p.roomId === room.id && p.userId === b.id && p.lastReadSeq === 4);
     await ok(b.socket, 'message:read', { roomId: room.id, seq: 4 });
-    await new Promise((r) => setTimeout(r, 100));
-    const quiet = noEvent(a.socket, 'read:updated', 400);
+    await toFour;
+    const seen = eventsUntil(a.socket, 'read:updated');
     expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 2 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1 } });
     expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 4 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1 } });
     expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 0 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1 } });
-    expect(await quiet).toBe(true);
     expect(await summary(b.socket, room.id)).toMatchObject({ lastReadSeq: 4, unreadCount: 1 });
+    // Moving forward is announced: that announcement is the first a gets after the backward moves.
+    await ok(b.socket, 'message:read', { roomId: room.id, seq: 5 });
+    expect(await seen.before((p) => p.userId === b.id && p.lastReadSeq === 5)).toEqual([]);
   });
 
   it('a seq above the room’s lastSeq is clamped to lastSeq', async () => {

@@ -1,7 +1,7 @@
 // Rooms: room:create, room:join, room:leave, room:invite, room:kick,
 // room:set_role (extension) and room:members, with every permission level.
 import { describe, expect, it } from 'vitest';
-import { collect, noEvent, request, waitFor, type Client } from '../helpers/clients';
+import { collect, eventsUntil, request, waitFor, type Client } from '../helpers/clients';
 import {
   connectUser,
   createRoom,
@@ -21,6 +21,7 @@ import {
   type Message,
   type Person,
   type Room,
+  roundTrip,
 } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
 
@@ -37,7 +38,8 @@ describe('chat: rooms', () => {
     const got = Promise.all(to.map((s) => gets(s, roomId, text)));
     await sendMessage(from, roomId, text);
     await got;
-    await new Promise((r) => setTimeout(r, 250));
+    // Each left-out socket's own round trip: a stray would have reached it before.
+    await Promise.all(notTo.map(roundTrip));
     for (const list of strays) expect(list.filter((m) => m.roomId === roomId)).toEqual([]);
   }
   /** The room as the caller sees it now (room:join is a no-op for members and returns the Room). */
@@ -143,14 +145,19 @@ describe('chat: rooms', () => {
     it('joining a room you are already in succeeds, changes nothing and announces nothing', async () => {
       const [a, b] = await Promise.all([person(), person()]);
       const room = await createRoom(a.socket, { type: 'public' });
+      const bJoined = waitFor(a.socket, 'room:member_joined', (p) => p.roomId === room.id && p.userId === b.id);
       await ok(b.socket, 'room:join', { roomId: room.id });
-      const quiet = noEvent(a.socket, 'room:member_joined', 400);
+      await bJoined;
+      const seen = eventsUntil(a.socket, 'room:member_joined');
       const again = await ok<Room>(b.socket, 'room:join', { roomId: room.id });
       expectRoom(again, { id: room.id, memberCount: 2 });
       const ownerAgain = await ok<Room>(a.socket, 'room:join', { roomId: room.id });
       expectRoom(ownerAgain, { id: room.id, memberCount: 2 });
-      expect(await quiet).toBe(true);
       expect(await memberMap(a.socket, room.id)).toEqual({ [a.id]: 'owner', [b.id]: 'member' });
+      // A real join after them is the first announcement a gets.
+      const c = await person();
+      await ok(c.socket, 'room:join', { roomId: room.id });
+      expect(await seen.before((p) => p.userId === c.id)).toEqual([]);
     });
 
     it('members of a private room (added, invited, owner) may call room:join again', async () => {
@@ -174,11 +181,14 @@ describe('chat: rooms', () => {
     it('refuses an uninvited user in a private room with FORBIDDEN and adds nothing', async () => {
       const [a, c] = await Promise.all([person(), person()]);
       const room = await createRoom(a.socket, { type: 'private' });
-      const quiet = noEvent(a.socket, 'room:member_joined', 300);
+      const seen = eventsUntil(a.socket, 'room:member_joined');
       await refused(c.socket, 'room:join', { roomId: room.id }, 'FORBIDDEN');
-      expect(await quiet).toBe(true);
       expect((await roomNow(a.socket, room.id)).memberCount).toBe(1);
       await refused(c.socket, 'message:send', { roomId: room.id, clientMsgId: 'x', text: 'sneak' }, 'FORBIDDEN');
+      // Once invited, c's join is the first announcement a gets.
+      await ok(a.socket, 'room:invite', { roomId: room.id, userId: c.id });
+      await ok(c.socket, 'room:join', { roomId: room.id });
+      expect(await seen.before((p) => p.userId === c.id)).toEqual([]);
     });
 
     it('answers NOT_FOUND for an unknown room id of any shape', async () => {
@@ -339,10 +349,16 @@ describe('chat: rooms', () => {
       for (const p of await leftOthers) expect(p).toEqual({ roomId: room.id, userId: b.id });
       await deliveredOnlyTo(c.socket, room.id, [a.socket, c.socket], [b.socket, b2]);
       // Other room events stop too.
-      const quietJoin = noEvent(b.socket, 'room:member_joined', 400);
+      const joinsForB = eventsUntil(b.socket, 'room:member_joined');
+      const elsewhere = await createRoom(b.socket, { type: 'public' });
       const d = await person();
       await ok(d.socket, 'room:join', { roomId: room.id });
-      expect(await quietJoin).toBe(true);
+      // d then joins a room b is still in: that announcement reaches b, the first one did not.
+      await ok(d.socket, 'room:join', { roomId: elsewhere.id });
+      expect(await joinsForB.before((p) => p.roomId === elsewhere.id && p.userId === d.id)).toEqual(
+        // b's own join of the room it created may be announced to it; never the kicked room's.
+        expect.not.arrayContaining([expect.objectContaining({ roomId: room.id })]),
+      );
       expect(await memberMap(a.socket, room.id)).toEqual({ [a.id]: 'owner', [c.id]: 'member', [d.id]: 'member' });
       expect((await listAll(b.socket)).map((r) => r.id)).not.toContain(room.id);
       await refused(b.socket, 'message:send', { roomId: room.id, clientMsgId: 'kicked', text: 'x' }, 'FORBIDDEN');

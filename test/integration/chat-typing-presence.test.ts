@@ -20,6 +20,7 @@ import {
   type TestUser,
 } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
+import { until } from '../helpers/cluster';
 
 // The bounds under test are configured large enough that a loaded machine cannot cross them
 // by accident; waits are on events, never on sleeps.
@@ -189,7 +190,6 @@ describe('chat: typing and presence', () => {
       const watcher2 = await connectUser(t.url, watcher);
       const room = await createRoom(watcher.socket, { type: 'public' });
       await ok(xs, 'room:join', { roomId: room.id });
-      await sleep(100);
       const strayEvents = collect<Presence>(stranger.socket, 'presence:updated');
       const offline = Promise.all([watcher.socket, watcher2].map((s) => waitFor<Presence>(s, 'presence:updated', (p) => p.userId === x.id && p.status === 'offline', 12_000)));
       const closedAt = Date.now();
@@ -236,7 +236,10 @@ describe('chat: typing and presence', () => {
       // The witness's last socket closes after x's first one: once its offline is announced,
       // an offline for x (same grace, started earlier) would have been too.
       const witnessOffline = waitFor<Presence>(watcher.socket, 'presence:updated', (p) => p.userId === witness.id && p.status === 'offline', 15_000);
+      const s1Id = s1.id!;
       s1.close();
+      // Only once the server has let go of s1 (two connections' closes may be handled in either order).
+      await until(() => !t.app.io.of('/').sockets.has(s1Id), 10_000, 'the server to drop the first socket');
       w.close();
       await witnessOffline;
       expect(events.filter((p) => p.userId === x.id)).toEqual([]);

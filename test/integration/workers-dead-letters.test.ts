@@ -3,12 +3,11 @@
 // re-drives it to exactly one delivery.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationId } from '../../server/src/jobs/queues';
 import { runJobsCommand } from '../../workers/src/cli/jobs.command';
 import type { Workers } from '../../workers/src/workers';
 import { startTestApp, testEnv, type TestApp } from '../helpers/app';
 import { closeClients, connectUser, createRoom, registerUser, sendMessage } from '../helpers/chat';
-import { dropPrefix, eventually, jobsEnv, NOTIFY_SECRET, ROOT, signatureValid, sleep, startReceiver, startTestWorkers, TSX, uniquePrefix, type Receiver } from '../helpers/workers';
+import { dropPrefix, eventually, jobsEnv, notificationIdSeen, queuesIdle, NOTIFY_SECRET, ROOT, signatureValid, startReceiver, startTestWorkers, TSX, uniquePrefix, type Receiver } from '../helpers/workers';
 
 /** Runs the real CLI as a process; resolves its exit code and output. */
 function jobsCli(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -58,10 +57,10 @@ describe('workers: dead letters and the jobs CLI', () => {
     const socket = await connectUser(t.url, alice);
     const room = await createRoom(socket, { type: 'private', memberIds: [bob.id] });
     const message = await sendMessage(socket, room.id, 'nobody home');
-    const id = notificationId(message.id, bob.id);
+    const id = await eventually(() => (receiver.requests.some((x) => x.body?.data?.userId === bob.id) ? notificationIdSeen(receiver, message.id, bob.id) : null), 5000, 'the first attempt');
 
     await eventually(async () => (await (await w.queues.notifications.getJob(id))?.getState()) === 'failed', 5000, 'the dead letter');
-    await sleep(200);
+    await queuesIdle(env);
     expect(receiver.attemptsOf(id).map((r) => r.status)).toEqual([500, 500, 500]);
     const metrics = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/chat_jobs_dead_letters_total\{[^}]*queue="notifications"[^}]*\} 1\n/);
@@ -88,7 +87,7 @@ describe('workers: dead letters and the jobs CLI', () => {
     expect(retried.code, retried.err).toBe(0);
     expect(retried.out).toContain(`re-driven: notifications ${id}`);
     await eventually(() => receiver.delivered().length === 1, 5000, 'the re-driven delivery');
-    await sleep(300);
+    await queuesIdle(env);
     const attempts = receiver.attemptsOf(id);
     expect(attempts.map((r) => r.status)).toEqual([500, 500, 500, 200]);
     expect(signatureValid(NOTIFY_SECRET, attempts[3])).toBe(true);

@@ -1,7 +1,7 @@
 // Notifications and event webhooks end to end through BullMQ: the real server (with
 // Redis) enqueues, the workers (in this process) decide and deliver to a real receiver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationId, QUEUES } from '../../server/src/jobs/queues';
+import { QUEUES } from '../../server/src/jobs/queues';
 import type { Workers } from '../../workers/src/workers';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { closeClients, cmid, connectUser, createRoom, ok, registerUser, sendMessage, type Message, type TestUser } from '../helpers/chat';
@@ -10,6 +10,8 @@ import {
   EVENTS_SECRET,
   eventually,
   jobsEnv,
+  notificationIdSeen,
+  queuesIdle,
   NOTIFY_SECRET,
   signatureValid,
   sleep,
@@ -79,15 +81,17 @@ describe('workers: notifications and event webhooks', () => {
     const message = await sendMessage(aliceSocket, room.id, `hello @${dave.username}, and @${alice.username} too`);
     await eventually(() => deliveredTo(bob.id).length === 1 && deliveredTo(dave.id).length === 1, 5000, 'two notifications');
     const latency = Math.max(...[...deliveredTo(bob.id), ...deliveredTo(dave.id)].map((r) => r.at)) - sentAt;
-    await sleep(300);
+    await queuesIdle(env);
 
     expect(notificationsFor(bob.id)).toHaveLength(1);
     expect(notificationsFor(dave.id)).toHaveLength(1);
     expect(notificationsFor(carol.id)).toHaveLength(0);
     expect(notificationsFor(alice.id)).toHaveLength(0);
+    // One id per (message, user): bob's and dave's differ.
+    expect(notificationIdSeen(receiver, message.id, bob.id)).not.toBe(notificationIdSeen(receiver, message.id, dave.id));
     for (const [user, reason] of [[bob, 'offline'], [dave, 'mention']] as const) {
       const r = deliveredTo(user.id)[0];
-      expect(r.id).toBe(notificationId(message.id, user.id));
+      expect(r.id).toBe(notificationIdSeen(receiver, message.id, user.id));
       expect(r.body).toEqual({
         id: r.id,
         type: 'notification.message',
@@ -115,10 +119,11 @@ describe('workers: notifications and event webhooks', () => {
     respond = (r) => (r.body?.data?.userId === bob.id && r.attempt <= 4 ? 503 : 200);
     try {
       const message = await sendMessage(aliceSocket, room.id, 'are you there?');
-      const id = notificationId(message.id, bob.id);
       await eventually(() => deliveredTo(bob.id).length === 1, 8000, 'the fifth attempt');
-      await sleep(400);
+      await queuesIdle(env);
+      const id = notificationIdSeen(receiver, message.id, bob.id);
       const attempts = receiver.attemptsOf(id);
+      expect(attempts).toEqual(notificationsFor(bob.id));
       expect(attempts.map((a) => a.status)).toEqual([503, 503, 503, 503, 200]);
       expect(new Set(attempts.map((a) => a.body.id))).toEqual(new Set([id]));
       for (const a of attempts) expect(signatureValid(NOTIFY_SECRET, a)).toBe(true);
@@ -146,7 +151,7 @@ describe('workers: notifications and event webhooks', () => {
     erinSocket.close();
     w = await startTestWorkers(t, env);
     await eventually(() => deliveredTo(frank.id).length === 1, 5000, "frank's notification");
-    await sleep(300);
+    await queuesIdle(env);
     expect(notificationsFor(erin.id)).toHaveLength(0);
 
     // Same when she reads between a failed attempt and its retry.
@@ -158,7 +163,8 @@ describe('workers: notifications and event webhooks', () => {
       await eventually(() => notificationsFor(gina.id).length === 1, 5000, 'first attempt');
       const ginaSocket = await connectUser(t.url, gina);
       await ok(ginaSocket, 'message:read', { roomId: room2.id, seq: m2.seq });
-      const job = await w.queues.notifications.getJob(notificationId(m2.id, gina.id));
+      const job = await w.queues.notifications.getJob(notificationIdSeen(receiver, m2.id, gina.id));
+      expect(job?.data).toMatchObject({ messageId: m2.id, userId: gina.id });
       await eventually(async () => (await job!.getState()) === 'completed', 5000, 'the retry to complete');
       expect((await w.queues.notifications.getJob(job!.id!))!.returnvalue).toBe('read');
       expect(notificationsFor(gina.id)).toHaveLength(1);
@@ -180,8 +186,10 @@ describe('workers: notifications and event webhooks', () => {
     try {
       const clientMsgId = cmid();
       const message: Message = await ok(aliceSocket, 'message:send', { roomId: room.id, clientMsgId, text: 'once only' });
-      const id = notificationId(message.id, hank.id);
+      // The first attempt is held 300 ms by the receiver: its id names the job.
+      const id = await eventually(() => (notificationsFor(hank.id).length > 0 ? notificationIdSeen(receiver, message.id, hank.id) : null), 5000, 'the first attempt');
       const original = await eventually(() => w.queues.notifications.getJob(id), 3000, 'the notification job');
+      expect(original.data).toMatchObject({ messageId: message.id, userId: hank.id });
       // Two more runs of the same notification under other job ids, at the same time.
       await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup1` });
       await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup2` });
@@ -193,11 +201,24 @@ describe('workers: notifications and event webhooks', () => {
       // And once more after everything completed.
       await w.queues.notifications.add(QUEUES.notifications, original.data, { jobId: `${id}-dup3` });
       await eventually(async () => (await (await w.queues.notifications.getJob(`${id}-dup3`))?.getState()) === 'completed', 5000, 'dup3');
-      await sleep(300);
+      await queuesIdle(env);
       expect(receiver.attemptsOf(id)).toHaveLength(1);
       expect(deliveredTo(hank.id)).toHaveLength(1);
       const outcomes = await Promise.all(['-dup1', '-dup2', '-dup3'].map(async (s) => (await w.queues.notifications.getJob(`${id}${s}`))!.returnvalue));
       expect(outcomes).toEqual(['duplicate', 'duplicate', 'duplicate']);
+
+      // The fan-out of the message's event runs again (a re-run job): it adds no second
+      // notification job for hank (docs/workers.md: derived ids, "a fan-out that runs twice adds
+      // nothing new"), so nothing more is delivered.
+      const events = await w.queues['domain-events'].getJobs(['completed']);
+      const created = events.find((j) => j.data.type === 'message.created' && j.data.data.message.id === message.id);
+      expect(created).toBeDefined();
+      await w.queues['domain-events'].add(QUEUES.events, created!.data, { jobId: `${created!.id}-again` });
+      await eventually(async () => (await (await w.queues['domain-events'].getJob(`${created!.id}-again`))?.getState()) === 'completed', 5000, 'the fan-out to run again');
+      const forHank = (await w.queues.notifications.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => j.data.messageId === message.id && j.data.userId === hank.id);
+      expect(forHank.map((j) => j.id).sort()).toEqual([id, `${id}-dup1`, `${id}-dup2`, `${id}-dup3`]);
+      await queuesIdle(env);
+      expect(deliveredTo(hank.id)).toHaveLength(1);
     } finally {
       respond = () => 200;
     }

@@ -2,16 +2,16 @@
 // issue's "done when" (an offline user's message → one signed notification within 5 s),
 // a worker killed mid-delivery losing nothing, and a clear refusal without Redis.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { notificationId } from '../../server/src/jobs/queues';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { closeClients, connectUser, createRoom, registerUser, sendMessage } from '../helpers/chat';
 import {
   dropPrefix,
   eventually,
   jobsEnv,
+  notificationIdSeen,
+  queuesIdle,
   NOTIFY_SECRET,
   signatureValid,
-  sleep,
   spawnWorkers,
   startReceiver,
   uniquePrefix,
@@ -67,9 +67,9 @@ describe('workers process', () => {
     const r = receiver.delivered().find((x) => x.body?.data?.userId === bob.id)!;
     const latency = r.at - sentAt;
     process.stdout.write(`[workers] e2e send → signed delivery (real server + workers process): ${latency} ms\n`);
-    await sleep(500);
+    await queuesIdle(env);
     expect(receiver.requests.filter((x) => x.body?.data?.userId === bob.id)).toHaveLength(1);
-    expect(r.id).toBe(notificationId(message.id, bob.id));
+    expect(r.id).toBe(notificationIdSeen(receiver, message.id, bob.id));
     expect(r.body).toEqual({ id: r.id, type: 'notification.message', createdAt: expect.any(String), data: { userId: bob.id, reason: 'offline', message } });
     expect(signatureValid(NOTIFY_SECRET, r)).toBe(true);
     expect(latency).toBeLessThan(5000);
@@ -91,14 +91,14 @@ describe('workers process', () => {
       procs.push(first);
       const { bob, socket, room } = await offlineRecipient();
       const message = await sendMessage(socket, room.id, 'survive the crash');
-      const id = notificationId(message.id, bob.id);
-      await eventually(() => receiver.attemptsOf(id).length === 1, 5000, 'the first attempt');
+      const id = await eventually(() => (receiver.requests.some((x) => x.body?.data?.userId === bob.id) ? notificationIdSeen(receiver, message.id, bob.id) : null), 5000, 'the first attempt');
       first.child.kill('SIGKILL');
       await first.exited;
       procs.push(await spawnWorkers(env));
       await eventually(() => receiver.attemptsOf(id).some((x) => x.status === 200), 15000, 'redelivery by the new worker');
-      await sleep(500);
+      await queuesIdle(env);
       const attempts = receiver.attemptsOf(id);
+      expect(notificationIdSeen(receiver, message.id, bob.id)).toBe(id);
       // The killed attempt never got its answer; the new worker sent the same id once more.
       expect(attempts[0].status).toBe(0);
       expect(attempts.filter((x) => x.status === 200)).toHaveLength(1);

@@ -1,10 +1,9 @@
 // Zero-config mode (no REDIS_URL): the server runs the same handlers in-process with the
 // same retry policy: notifications, retries, dead letters (counted in /metrics) and retention.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationId } from '../../server/src/jobs/queues';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { closeClients, connectUser, createRoom, history, registerUser, seedMessages, sendMessage } from '../helpers/chat';
-import { backdate, eventually, NOTIFY_SECRET, signatureValid, sleep, startReceiver, type Receiver, type Received } from '../helpers/workers';
+import { backdate, eventually, inProcessJobsIdle, notificationIdSeen, NOTIFY_SECRET, signatureValid, startReceiver, type Receiver, type Received } from '../helpers/workers';
 
 describe('zero-config mode: jobs in-process', () => {
   let receiver: Receiver;
@@ -40,9 +39,10 @@ describe('zero-config mode: jobs in-process', () => {
     const message = await sendMessage(socket, room.id, 'zero config');
 
     await eventually(() => to(bob.id).some((r) => r.status === 200) && to(dave.id).length === 3, 5000, 'deliveries');
-    await sleep(300);
+    await inProcessJobsIdle(t.url);
     expect(to(bob.id).map((r) => r.status)).toEqual([500, 500, 200]);
-    expect(new Set(to(bob.id).map((r) => r.id))).toEqual(new Set([notificationId(message.id, bob.id)]));
+    expect(new Set(to(bob.id).map((r) => r.id))).toEqual(new Set([notificationIdSeen(receiver, message.id, bob.id)]));
+    expect(notificationIdSeen(receiver, message.id, dave.id)).not.toBe(notificationIdSeen(receiver, message.id, bob.id));
     expect(to(bob.id).every((r) => signatureValid(NOTIFY_SECRET, r))).toBe(true);
     expect(to(carol.id)).toHaveLength(0);
     expect(to(dave.id).map((r) => r.status)).toEqual([500, 500, 500]);

@@ -30,19 +30,25 @@ if ttl == -1 then
 end
 return {consumed, ttl}`;
 
+const memoryLimiter = (opts: LimiterOptions) =>
+  // fractional seconds are honoured to the millisecond
+  new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.windowMs / 1000 });
+
+/** The library's limiter for opts, in Redis (falling back to `insurance` while Redis does not answer, if given). */
+const redisLimiter = (redis: Redis, opts: LimiterOptions, insurance?: RateLimiterMemory) =>
+  new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `rl:${opts.keyPrefix}`,
+    points: opts.points,
+    duration: opts.windowMs / 1000,
+    useRedisPackage: false,
+    customIncrTtlLuaScript: INCR_PTTL_LUA,
+    ...(insurance ? { insuranceLimiter: insurance } : {}),
+  });
+
 /** Redis-backed when a client is given (limits hold across nodes), else in memory. */
 export function createLimiter(redis: Redis | null, opts: LimiterOptions): Limiter {
-  const duration = opts.windowMs / 1000; // fractional seconds are honoured to the millisecond
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `rl:${opts.keyPrefix}`,
-        points: opts.points,
-        duration,
-        useRedisPackage: false,
-        customIncrTtlLuaScript: INCR_PTTL_LUA,
-      })
-    : new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration });
+  const limiter: RateLimiterAbstract = redis ? redisLimiter(redis, opts) : memoryLimiter(opts);
   return {
     async consume(key: string) {
       try {
@@ -89,19 +95,8 @@ export interface AttemptCounter {
  * keeps working per node rather than refusing every login.
  */
 export function createAttemptCounter(redis: Redis | null, opts: LimiterOptions): AttemptCounter {
-  const duration = opts.windowMs / 1000;
-  const memory = new RateLimiterMemory({ keyPrefix: opts.keyPrefix, points: opts.points, duration });
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `rl:${opts.keyPrefix}`,
-        points: opts.points,
-        duration,
-        useRedisPackage: false,
-        customIncrTtlLuaScript: INCR_PTTL_LUA,
-        insuranceLimiter: memory,
-      })
-    : memory;
+  const memory = memoryLimiter(opts);
+  const limiter: RateLimiterAbstract = redis ? redisLimiter(redis, opts, memory) : memory;
   const toCount = (res: RateLimiterRes | null): Count =>
     res ? { count: res.consumedPoints, msLeft: Math.max(0, res.msBeforeNext), over: res.consumedPoints > opts.points } : { count: 0, msLeft: 0, over: false };
   return {
