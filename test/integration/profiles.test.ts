@@ -8,7 +8,7 @@ import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { createUsernameIndex } from '../../server/src/domain/users/username-index';
 import { freshMongoUri, startTestApp, testEnv, type TestApp } from '../helpers/app';
-import { collect, request, waitFor } from '../helpers/clients';
+import { collect, eventsUntil, request, waitFor } from '../helpers/clients';
 import {
   api,
   CHAT_ENV,
@@ -20,7 +20,7 @@ import {
   newPerson,
   ok,
   registerUser,
-  sleep,
+  roundTrip,
   type TestUser,
 } from '../helpers/chat';
 
@@ -61,14 +61,16 @@ describe('profiles: one node', () => {
     await createRoom(a.socket, { type: 'public', memberIds: [b.id, c.id] });
     await createRoom(a.socket, { type: 'private', memberIds: [b.id] });
     const aTab2 = await connectUser(t.url, a);
-    const seen = { b: collect(b.socket, 'user:updated'), c: collect(c.socket, 'user:updated'), a1: collect(a.socket, 'user:updated'), a2: collect(aTab2, 'user:updated') };
+    const sockets = { b: b.socket, c: c.socket, a1: a.socket, a2: aTab2 };
+    const streams = Object.entries(sockets).map(([who, s]) => [who, eventsUntil<{ id: string; statusText?: string }>(s, 'user:updated')] as const);
     const strangerSaw = collect(stranger.socket, 'user:updated');
-    const arrived = Promise.all([b.socket, c.socket, a.socket, aTab2].map((s) => waitFor(s, 'user:updated')));
     const res = await patchMe(t.url, a.token, { displayName: 'Alpha' });
     expect(res.status).toBe(200);
-    await arrived;
-    await sleep(300); // a second copy (one per shared room) would have arrived by now
-    for (const list of Object.values(seen)) expect(list).toEqual([res.body.user]);
+    // Marker: a second update. One node emits to a socket in order, so a second copy of the
+    // first (one per shared room) would arrive before it.
+    await patchMe(t.url, a.token, { statusText: 'marker' });
+    for (const [who, stream] of streams) expect(await stream.before((u) => u.statusText === 'marker'), who).toEqual([res.body.user]);
+    await roundTrip(stranger.socket);
     expect(strangerSaw).toEqual([]);
   });
 
@@ -77,13 +79,11 @@ describe('profiles: one node', () => {
     for (let i = 0; i < 40; i++) await createRoom(a.socket, { type: i % 2 ? 'public' : 'private', memberIds: [b.id] });
     const broadcasts = async () => (await t.app.deps.metrics.broadcasts.get()).values.find((v) => v.labels.event === 'user:updated')?.value ?? 0;
     const before = await broadcasts();
-    const seen = collect(b.socket, 'user:updated');
-    const arrived = waitFor(b.socket, 'user:updated');
+    const stream = eventsUntil<{ id: string; statusText?: string }>(b.socket, 'user:updated');
     const { user } = await ok(a.socket, 'user:update', { statusText: 'in 40 rooms' });
-    await arrived;
-    await sleep(300);
-    expect(seen).toEqual([user]);
-    expect((await broadcasts()) - before).toBe(1);
+    await ok(a.socket, 'user:update', { statusText: 'marker' });
+    expect(await stream.before((u) => u.statusText === 'marker')).toEqual([user]);
+    expect((await broadcasts()) - before).toBe(2);
   });
 
   it('refuses hostile input with VALIDATION_FAILED and changes nothing', async () => {
