@@ -27,6 +27,9 @@ import type { AppServer } from './socket/types';
 import { buildChat, type Chat } from './chat';
 import { createCluster, createPresenceStore } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
+import { createAdmission, type Admission } from './overload/admission';
+import { admissionMiddleware } from './http/admission.middleware';
+import { watchOverload } from './overload/signals';
 
 export interface Deps {
   config: Config;
@@ -37,6 +40,8 @@ export interface Deps {
   redis: Redis | null;
   tokens: TokenService;
   isDraining(): boolean;
+  /** Admission control: bounds on the work this node holds, request budgets, shed counts. */
+  admission: Admission;
 }
 
 export interface App {
@@ -79,7 +84,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     redis,
     tokens: createTokenService(config.jwt, (t) => revocation.isRevoked(t)),
     isDraining: () => draining,
+    admission: createAdmission(config.overload),
   };
+  const overload = watchOverload(deps.admission, db.getClient(), metrics.registry);
 
   const presenceStore = createPresenceStore(deps);
   // Without Redis the jobs run in this process and ask this presence store who is online.
@@ -102,11 +109,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       isDraining: () => draining,
       // Redis is ready for this node when commands answer and the adapter's links are up.
       checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: async () => (await pingRedis(redis)) && cluster.linked() } : {}) },
+      // Not ready while shedding hard: the balancer sends new connections elsewhere.
+      isShedding: () => deps.admission.sheddingHard(),
     }),
   );
   api.use(express.json({ limit: '64kb', strict: true }));
   const openApi = buildOpenApi();
   api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
+  api.use('/api/v1', admissionMiddleware(deps.admission));
   api.use('/api/v1', sessionsRouter(deps.tokens, revocation));
   api.use('/api/v1', chat.router);
   if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
@@ -127,6 +137,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     handlers: chat.socketHandlers,
     hooks: [...chat.connectionHooks, guards.hooks],
     extraMiddleware: guards.middleware,
+    admission: deps.admission,
   });
   guards.attach(io);
   await chat.attachIo(io, cluster.publishToPeers);
@@ -164,6 +175,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         });
         guards.close();
         emf?.stop();
+        overload.stop();
         await chat.close();
         await revocation.close();
         await cluster.close();

@@ -153,6 +153,7 @@ export async function buildChat(deps: Deps, opts: ChatOptions = {}): Promise<Cha
       onStored: () => deps.metrics.messagesStored.inc(),
       history,
       historyCache,
+      sendAdmission: deps.admission,
     }),
     typing: createTypingService(access, notifier, deps.config.typing),
   };

@@ -1,0 +1,174 @@
+// Admission control: bounds the work one node holds (requests waiting for an answer per
+// socket, sends queued per room and per node, database operations in flight) and refuses
+// at once, with a time to come back, what it cannot serve in time. A request that waited
+// past its budget is dropped before it reaches the database (budget.ts). Also keeps the
+// figures /metrics and /readyz report. See docs/operations.md, "Overload", for sizing.
+import { performance } from 'node:perf_hooks';
+import type { AppError } from '../errors';
+import { shedError, withBudget, type ShedReason } from './budget';
+
+export interface AdmissionConfig {
+  /** A request not at the database after this long is dropped (0: no budget). */
+  budgetMs: number;
+  /** Requests of one socket waiting for their ack; beyond: RATE_LIMITED. */
+  maxPendingPerSocket: number;
+  /** Sends of one room in progress on this node (waiting for the room's turn or storing). */
+  maxSendsPerRoom: number;
+  /** Sends in progress on this node. */
+  maxSendsPerNode: number;
+  /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
+  maxDbInFlight: number;
+  /** /readyz answers 503 while at least this share of the last 2 s of requests was shed (0: never). */
+  readyShedRatio: number;
+}
+
+const WINDOW_BUCKETS = 4;
+const BUCKET_MS = 500;
+/** Fewer requests than this in the window never make the node "shedding hard". */
+const MIN_WINDOW_REQUESTS = 20;
+
+export interface AdmissionStats {
+  sendsInProgress: number;
+  /** The most sends any one room has in progress. */
+  busiestRoomSends: number;
+  pendingAcks: number;
+  dbInFlight: number;
+  shed: Record<ShedReason, number>;
+}
+
+export type Admission = ReturnType<typeof createAdmission>;
+
+export function createAdmission(cfg: AdmissionConfig, now: () => number = () => performance.now()) {
+  const pendingBySocket = new WeakMap<object, number>();
+  let pendingAcks = 0;
+  const roomSends = new Map<string, number>();
+  let sendsInProgress = 0;
+  let dbInFlight = 0;
+  const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'socket-pending': 0, requests: 0 };
+  // Exponentially weighted mean of how long an admitted send took, and of a database command.
+  let sendMs = 20;
+  let dbMs = 2;
+  // Admitted and shed requests per 500 ms bucket, for readiness.
+  const window = Array.from({ length: WINDOW_BUCKETS }, () => ({ at: 0, admitted: 0, shed: 0 }));
+  let hard = false;
+  const onShed: Array<(reason: ShedReason) => void> = [];
+
+  const bucket = () => {
+    const at = Math.floor(now() / BUCKET_MS);
+    const b = window[at % WINDOW_BUCKETS];
+    if (b.at !== at) Object.assign(b, { at, admitted: 0, shed: 0 });
+    return b;
+  };
+
+  /** When to come back: about twice what a send takes now, 100 ms to 10 s (clients add jitter). */
+  const retryAfterMs = (base = sendMs) => Math.min(10_000, Math.max(100, 2 * base));
+
+  function refuse(reason: ShedReason, base?: number): AppError {
+    shed[reason] += 1;
+    bucket().shed += 1;
+    for (const f of onShed) f(reason);
+    return shedError(reason, retryAfterMs(base));
+  }
+
+  return {
+    config: cfg,
+
+    /**
+     * Takes one ack slot of a socket and checks the node's database pressure; returns the
+     * release (told whether the request was shed later on), or throws the refusal.
+     * `touchesDb: false` (typing, token refresh) skips the database check.
+     */
+    enter(socket: object, touchesDb = true): (shedLater: boolean) => void {
+      const pending = pendingBySocket.get(socket) ?? 0;
+      if (pending >= cfg.maxPendingPerSocket) throw refuse('socket-pending');
+      if (touchesDb && dbInFlight >= cfg.maxDbInFlight) throw refuse('db', dbMs * dbInFlight);
+      pendingBySocket.set(socket, pending + 1);
+      pendingAcks += 1;
+      let released = false;
+      return (shedLater) => {
+        if (released) return;
+        released = true;
+        // Counted for readiness once its fate is known: a send refused by its room's bound is not "admitted".
+        if (!shedLater) bucket().admitted += 1;
+        pendingAcks -= 1;
+        const left = (pendingBySocket.get(socket) ?? 1) - 1;
+        if (left > 0) pendingBySocket.set(socket, left);
+        else pendingBySocket.delete(socket);
+      };
+    },
+
+    /** A REST request: the database check only (HTTP has no per-connection queue of ours). */
+    enterHttp(): void {
+      if (dbInFlight >= cfg.maxDbInFlight) throw refuse('db', dbMs * dbInFlight);
+      bucket().admitted += 1;
+    },
+
+    /** Runs fn with the request budget: past it, checkBudget() throws the deadline refusal. */
+    withBudget<T>(fn: () => T): T {
+      return withBudget(cfg.budgetMs, () => refuse('deadline'), fn);
+    },
+
+    /** Runs one send within the room's and the node's bounds, or refuses it at once. */
+    async send<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+      const inRoom = roomSends.get(roomId) ?? 0;
+      if (sendsInProgress >= cfg.maxSendsPerNode) throw refuse('node-sends');
+      if (inRoom >= cfg.maxSendsPerRoom) throw refuse('room-sends', sendMs * (inRoom / 4));
+      roomSends.set(roomId, inRoom + 1);
+      sendsInProgress += 1;
+      const started = now();
+      try {
+        const result = await fn();
+        sendMs += 0.1 * (now() - started - sendMs);
+        return result;
+      } finally {
+        sendsInProgress -= 1;
+        const left = (roomSends.get(roomId) ?? 1) - 1;
+        if (left > 0) roomSends.set(roomId, left);
+        else roomSends.delete(roomId);
+      }
+    },
+
+    /** Database operation accounting (driver pool and command events: signals.ts). */
+    dbStarted(): void {
+      dbInFlight += 1;
+    },
+    dbFinished(): void {
+      dbInFlight = Math.max(0, dbInFlight - 1);
+    },
+    dbCommandTook(ms: number): void {
+      dbMs += 0.05 * (ms - dbMs);
+    },
+
+    /** Called with the reason of every refusal (metrics). */
+    onShed(f: (reason: ShedReason) => void): void {
+      onShed.push(f);
+    },
+
+    /**
+     * True while the node sheds a large share of what it is asked (the load balancer should
+     * send new connections elsewhere); with hysteresis, so readiness does not flap.
+     */
+    sheddingHard(): boolean {
+      if (cfg.readyShedRatio <= 0) return false;
+      bucket();
+      const cur = Math.floor(now() / BUCKET_MS);
+      let admitted = 0;
+      let refused = 0;
+      for (const b of window) {
+        if (cur - b.at >= WINDOW_BUCKETS) continue;
+        admitted += b.admitted;
+        refused += b.shed;
+      }
+      const total = admitted + refused;
+      const ratio = total >= MIN_WINDOW_REQUESTS ? refused / total : 0;
+      hard = hard ? ratio >= cfg.readyShedRatio / 2 : ratio >= cfg.readyShedRatio;
+      return hard;
+    },
+
+    stats(): AdmissionStats {
+      let busiest = 0;
+      for (const n of roomSends.values()) busiest = Math.max(busiest, n);
+      return { sendsInProgress, busiestRoomSends: busiest, pendingAcks, dbInFlight, shed: { ...shed } };
+    },
+  };
+}
