@@ -130,7 +130,8 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
               // The same clientMsgId after retryAfterMs plus up to half of it again (jitter), while the deadline allows.
               const base = a.retryAfterMs ?? Math.min(5000, 200 * 2 ** Math.min(n, 10));
               const wait = base * (1 + Math.random() / 2);
-              if (now() + wait < deadline - 50 && sender.socket?.connected) {
+              // A retry is worth making only with time left for an answer (else it is given up, as a client would).
+              if (deadline - (now() + wait) >= Math.min(1000, opts.ackTimeoutMs / 4) && sender.socket?.connected) {
                 retries++;
                 setTimeout(() => attempt(n + 1, now()), wait);
                 return;

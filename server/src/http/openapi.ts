@@ -66,7 +66,7 @@ const components: Record<string, Schema> = {
         details: {
           description:
             'VALIDATION_FAILED: a list of { path, message }; RATE_LIMITED: { retryAfterMs, limit? (login and registration: which limit) }; ' +
-            'UNAVAILABLE when the node shed the request because of load: { retryAfterMs, reason: deadline | db | node-sends | room-sends } (503 with a Retry-After header; retry with the same clientMsgId after retryAfterMs plus jitter); INTERNAL: { requestId }',
+            'UNAVAILABLE when the node shed the request because of load: { retryAfterMs, reason: deadline | db | node-sends | room-sends | send-wait } (503 with a Retry-After header; retry with the same clientMsgId after retryAfterMs plus jitter); INTERNAL: { requestId }',
         },
       },
       ['code', 'message'],

@@ -16,6 +16,14 @@ export interface AdmissionConfig {
   maxSendsPerRoom: number;
   /** Sends in progress on this node. */
   maxSendsPerNode: number;
+  /**
+   * Target time for a send, admission to answer (0: off). The node's send limit adapts to it:
+   * it shrinks by a tenth (at most every 100 ms) while sends take longer, and grows back by
+   * one per limit's worth of sends that are faster, between 16 and maxSendsPerNode. A room
+   * whose recent sends took longer refuses new ones too. Self-sizing: the queue stays at what
+   * the node clears in this time, whatever its capacity, where the count bounds are set by hand.
+   */
+  maxSendWaitMs: number;
   /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
   maxDbInFlight: number;
   /** /readyz answers 503 while at least this share of the last 2 s of requests was shed (0: never). */
@@ -26,6 +34,13 @@ const WINDOW_BUCKETS = 4;
 const BUCKET_MS = 500;
 /** Fewer requests than this in the window never make the node "shedding hard". */
 const MIN_WINDOW_REQUESTS = 20;
+/** The adaptive send limit never goes below this (a burst on a slow node still passes), nor a room's latency check below MIN_ROOM. */
+const MIN_SEND_LIMIT = 16;
+/** The limit shrinks at most once per this interval (one shrink per round of slow answers, not one per answer). */
+const SHRINK_EVERY_MS = 100;
+const MIN_ROOM_SENDS_FOR_WAIT = 4;
+/** Weight of the newest send in the moving means of send time. */
+const ALPHA = 0.2;
 
 export interface AdmissionStats {
   sendsInProgress: number;
@@ -33,6 +48,10 @@ export interface AdmissionStats {
   busiestRoomSends: number;
   pendingAcks: number;
   dbInFlight: number;
+  /** Moving mean of how long recent sends took, admission to answer (ms). */
+  sendMs: number;
+  /** The adaptive limit on sends in progress (maxSendWaitMs). */
+  sendLimit: number;
   shed: Record<ShedReason, number>;
 }
 
@@ -41,12 +60,16 @@ export type Admission = ReturnType<typeof createAdmission>;
 export function createAdmission(cfg: AdmissionConfig, now: () => number = () => performance.now()) {
   const pendingBySocket = new WeakMap<object, number>();
   let pendingAcks = 0;
-  const roomSends = new Map<string, number>();
+  // Per room with sends in progress: how many, and the moving mean of their send time (ms).
+  const roomSends = new Map<string, { n: number; ms: number }>();
   let sendsInProgress = 0;
   let dbInFlight = 0;
-  const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'socket-pending': 0, requests: 0 };
-  // Exponentially weighted mean of how long an admitted send took, and of a database command.
-  let sendMs = 20;
+  const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'send-wait': 0, 'socket-pending': 0 };
+  // Moving means of how long an admitted send took (from admission to its answer), and of a database command.
+  let sendMs = 0;
+  // The adaptive limit on sends in progress (AIMD on send time, see maxSendWaitMs).
+  let sendLimit = cfg.maxSendsPerNode;
+  let lastShrink = -Infinity;
   let dbMs = 2;
   // Admitted and shed requests per 500 ms bucket, for readiness.
   const window = Array.from({ length: WINDOW_BUCKETS }, () => ({ at: 0, admitted: 0, shed: 0 }));
@@ -60,8 +83,28 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
     return b;
   };
 
+
   /** When to come back: about twice what a send takes now, 100 ms to 10 s (clients add jitter). */
-  const retryAfterMs = (base = sendMs) => Math.min(10_000, Math.max(100, 2 * base));
+  /**
+   * When to come back: about twice what a send takes now, longer the more the node sheds
+   * (so that retries do not come back as a second flood), 100 ms to 10 s; clients add jitter.
+   */
+  const retryAfterMs = (base = sendMs) => Math.min(10_000, Math.max(100, 2 * base * (1 + 4 * shedRatio())));
+  const tooSlow = (ms: number) => cfg.maxSendWaitMs > 0 && ms > cfg.maxSendWaitMs;
+
+  /** Share of the requests of the last 2 s that were shed (0 with too few to say). */
+  function shedRatio(): number {
+    const cur = Math.floor(now() / BUCKET_MS);
+    let admitted = 0;
+    let refused = 0;
+    for (const b of window) {
+      if (cur - b.at >= WINDOW_BUCKETS) continue;
+      admitted += b.admitted;
+      refused += b.shed;
+    }
+    const total = admitted + refused;
+    return total >= MIN_WINDOW_REQUESTS ? refused / total : 0;
+  }
 
   function refuse(reason: ShedReason, base?: number): AppError {
     shed[reason] += 1;
@@ -110,21 +153,31 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
 
     /** Runs one send within the room's and the node's bounds, or refuses it at once. */
     async send<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
-      const inRoom = roomSends.get(roomId) ?? 0;
+      const room = roomSends.get(roomId) ?? { n: 0, ms: 0 };
       if (sendsInProgress >= cfg.maxSendsPerNode) throw refuse('node-sends');
-      if (inRoom >= cfg.maxSendsPerRoom) throw refuse('room-sends', sendMs * (inRoom / 4));
-      roomSends.set(roomId, inRoom + 1);
+      if (room.n >= cfg.maxSendsPerRoom) throw refuse('room-sends', room.ms);
+      if (room.n >= MIN_ROOM_SENDS_FOR_WAIT && tooSlow(room.ms)) throw refuse('send-wait', room.ms);
+      if (cfg.maxSendWaitMs > 0 && sendsInProgress >= sendLimit) throw refuse('send-wait');
+      room.n += 1;
+      roomSends.set(roomId, room);
       sendsInProgress += 1;
       const started = now();
       try {
-        const result = await fn();
-        sendMs += 0.1 * (now() - started - sendMs);
-        return result;
+        return await fn();
       } finally {
+        const took = now() - started;
+        room.ms = room.ms === 0 ? took : room.ms + ALPHA * (took - room.ms);
+        sendMs = sendMs === 0 ? took : sendMs + ALPHA * (took - sendMs);
+        if (!tooSlow(took)) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
+        else if (started - lastShrink > SHRINK_EVERY_MS) {
+          // Only sends admitted after the last shrink count: those before it were admitted under the old limit.
+          lastShrink = now();
+          sendLimit = Math.max(MIN_SEND_LIMIT, sendLimit * 0.9);
+        }
         sendsInProgress -= 1;
-        const left = (roomSends.get(roomId) ?? 1) - 1;
-        if (left > 0) roomSends.set(roomId, left);
-        else roomSends.delete(roomId);
+        room.n -= 1;
+        // No send left: no queue either, so the next burst starts from a clean slate.
+        if (room.n === 0) roomSends.delete(roomId);
       }
     },
 
@@ -151,24 +204,15 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
     sheddingHard(): boolean {
       if (cfg.readyShedRatio <= 0) return false;
       bucket();
-      const cur = Math.floor(now() / BUCKET_MS);
-      let admitted = 0;
-      let refused = 0;
-      for (const b of window) {
-        if (cur - b.at >= WINDOW_BUCKETS) continue;
-        admitted += b.admitted;
-        refused += b.shed;
-      }
-      const total = admitted + refused;
-      const ratio = total >= MIN_WINDOW_REQUESTS ? refused / total : 0;
+      const ratio = shedRatio();
       hard = hard ? ratio >= cfg.readyShedRatio / 2 : ratio >= cfg.readyShedRatio;
       return hard;
     },
 
     stats(): AdmissionStats {
       let busiest = 0;
-      for (const n of roomSends.values()) busiest = Math.max(busiest, n);
-      return { sendsInProgress, busiestRoomSends: busiest, pendingAcks, dbInFlight, shed: { ...shed } };
+      for (const r of roomSends.values()) busiest = Math.max(busiest, r.n);
+      return { sendsInProgress, busiestRoomSends: busiest, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), shed: { ...shed } };
     },
   };
 }

@@ -33,7 +33,7 @@ export function isExpired(b: Budget | undefined, now = performance.now()): boole
 }
 
 /** Why a request was shed: in `details.reason` of the UNAVAILABLE / RATE_LIMITED answer. */
-export type ShedReason = 'deadline' | 'db' | 'node-sends' | 'room-sends' | 'socket-pending' | 'requests';
+export type ShedReason = 'deadline' | 'db' | 'node-sends' | 'room-sends' | 'send-wait' | 'socket-pending';
 
 /** An answer to a request the node refused to take on (or to finish) because of load: nothing was stored. */
 export function shedError(reason: ShedReason, retryAfterMs: number): AppError {

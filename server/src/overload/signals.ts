@@ -82,7 +82,7 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
   });
   new Gauge({
     name: 'chat_admission_queue_depth',
-    help: 'Work held by this node: sends in progress (node, busiest room), requests waiting for their ack, database operations in flight',
+    help: 'Work held by this node: sends in progress (node, busiest room) and the adaptive limit on them, requests waiting for their ack, database operations in flight',
     labelNames: ['queue'],
     registers: [registry],
     collect() {
@@ -91,6 +91,15 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
       this.set({ queue: 'sends_busiest_room' }, s.busiestRoomSends);
       this.set({ queue: 'pending_acks' }, s.pendingAcks);
       this.set({ queue: 'db_in_flight' }, s.dbInFlight);
+      this.set({ queue: 'sends_node_limit' }, s.sendLimit);
+    },
+  });
+  new Gauge({
+    name: 'chat_admission_send_seconds',
+    help: 'Moving mean of how long recent sends took from admission to answer (compared with MAX_SEND_WAIT_MS)',
+    registers: [registry],
+    collect() {
+      this.set(admission.stats().sendMs / 1000);
     },
   });
   new Gauge({
@@ -103,7 +112,7 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
   });
   const shed = new Counter({
     name: 'chat_shed_total',
-    help: 'Requests refused or dropped because of load, by reason (deadline, db, node-sends, room-sends, socket-pending)',
+    help: 'Requests refused or dropped because of load, by reason (deadline, db, node-sends, room-sends, send-wait, socket-pending)',
     labelNames: ['reason'],
     registers: [registry],
   });
