@@ -98,11 +98,11 @@ describe('overload: admission with tiny bounds', () => {
       repos().messages.findById = findById;
     };
     const insertsBefore = await metric(t.url, 'chat_db_commands_total', 'command="insert"');
-    const deadlineBefore = await metric(t.url, 'chat_shed_total', 'reason="deadline"');
+    const deadlineBefore = await metric(t.url, 'chat_shed_requests_total', 'reason="deadline"');
     const late = await request(a.socket, 'message:send', { roomId: room.id, clientMsgId: cmid(), text: 'too late', replyTo: parent.id });
     expect(expectAckError(late, 'UNAVAILABLE').details).toMatchObject({ reason: 'deadline', retryAfterMs: expect.any(Number) });
     expect(await metric(t.url, 'chat_db_commands_total', 'command="insert"')).toBe(insertsBefore);
-    expect(await metric(t.url, 'chat_shed_total', 'reason="deadline"')).toBe(deadlineBefore + 1);
+    expect(await metric(t.url, 'chat_shed_requests_total', 'reason="deadline"')).toBe(deadlineBefore + 1);
     undo();
     undo = null;
     expect((await history(a.socket, room.id)).items.map((m) => m.text)).toEqual(['parent']);
@@ -148,9 +148,9 @@ describe('overload: admission with tiny bounds', () => {
     while (Date.now() < deadline && (status = (await fetch(`${t.url}/readyz`)).status) !== 200) await sleep(200);
     expect(status).toBe(200);
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    for (const name of ['chat_shed_total{', 'chat_admission_queue_depth{', 'chat_event_loop_delay_seconds{', 'chat_db_command_seconds_bucket{', 'chat_db_pool_wait_seconds_bucket{']) {
+    for (const name of ['chat_shed_requests_total{', 'chat_admission_queue_depth{', 'chat_event_loop_delay_seconds{', 'chat_db_command_seconds_bucket{', 'chat_db_pool_wait_seconds_bucket{']) {
       expect(text).toContain(name);
     }
-    expect(await metric(t.url, 'chat_shed_total', 'reason="room-sends"')).toBeGreaterThan(0);
+    expect(await metric(t.url, 'chat_shed_requests_total', 'reason="room-sends"')).toBeGreaterThan(0);
   });
 });

@@ -19,9 +19,10 @@ export interface AdmissionConfig {
   /**
    * Target time for a send, admission to answer (0: off). The node's send limit adapts to it:
    * it shrinks by a tenth (at most every 100 ms) while sends take longer, and grows back by
-   * one per limit's worth of sends that are faster, between 16 and maxSendsPerNode. A room
-   * whose recent sends took longer refuses new ones too. Self-sizing: the queue stays at what
+   * one per limit's worth of sends that are faster, between 16 and maxSendsPerNode. Self-sizing: the queue stays at what
    * the node clears in this time, whatever its capacity, where the count bounds are set by hand.
+   * A room refuses a new send when the sends ahead of it, at the time a send holds the room
+   * lately, would take longer.
    */
   maxSendWaitMs: number;
   /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
@@ -60,8 +61,9 @@ export type Admission = ReturnType<typeof createAdmission>;
 export function createAdmission(cfg: AdmissionConfig, now: () => number = () => performance.now()) {
   const pendingBySocket = new WeakMap<object, number>();
   let pendingAcks = 0;
-  // Per room with sends in progress: how many, and the moving mean of their send time (ms).
-  const roomSends = new Map<string, { n: number; ms: number }>();
+  // Per room with sends in progress: how many, and the moving mean of the time one send holds
+  // the room (a room's sends are stored one after another: a send took (sends ahead + 1) × that).
+  const roomSends = new Map<string, { n: number; turnMs: number }>();
   let sendsInProgress = 0;
   let dbInFlight = 0;
   const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'send-wait': 0, 'socket-pending': 0 };
@@ -153,10 +155,12 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
 
     /** Runs one send within the room's and the node's bounds, or refuses it at once. */
     async send<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
-      const room = roomSends.get(roomId) ?? { n: 0, ms: 0 };
+      const room = roomSends.get(roomId) ?? { n: 0, turnMs: 0 };
+      const ahead = room.n;
       if (sendsInProgress >= cfg.maxSendsPerNode) throw refuse('node-sends');
-      if (room.n >= cfg.maxSendsPerRoom) throw refuse('room-sends', room.ms);
-      if (room.n >= MIN_ROOM_SENDS_FOR_WAIT && tooSlow(room.ms)) throw refuse('send-wait', room.ms);
+      if (ahead >= cfg.maxSendsPerRoom) throw refuse('room-sends', ahead * room.turnMs);
+      // The room's queue: this send would wait for the `ahead` sends before it.
+      if (ahead >= MIN_ROOM_SENDS_FOR_WAIT && tooSlow((ahead + 1) * room.turnMs)) throw refuse('send-wait', (ahead + 1) * room.turnMs);
       if (cfg.maxSendWaitMs > 0 && sendsInProgress >= sendLimit) throw refuse('send-wait');
       room.n += 1;
       roomSends.set(roomId, room);
@@ -166,7 +170,8 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
         return await fn();
       } finally {
         const took = now() - started;
-        room.ms = room.ms === 0 ? took : room.ms + ALPHA * (took - room.ms);
+        const turn = took / (ahead + 1);
+        room.turnMs = room.turnMs === 0 ? turn : room.turnMs + ALPHA * (turn - room.turnMs);
         sendMs = sendMs === 0 ? took : sendMs + ALPHA * (took - sendMs);
         if (!tooSlow(took)) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
         else if (started - lastShrink > SHRINK_EVERY_MS) {

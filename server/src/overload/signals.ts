@@ -111,7 +111,7 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
     },
   });
   const shed = new Counter({
-    name: 'chat_shed_total',
+    name: 'chat_shed_requests_total',
     help: 'Requests refused or dropped because of load, by reason (deadline, db, node-sends, room-sends, send-wait, socket-pending)',
     labelNames: ['reason'],
     registers: [registry],
