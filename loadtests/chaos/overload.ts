@@ -41,6 +41,13 @@ export interface OverloadResult {
   p99Ratio: number | null;
   /** From the end of the overload until a 1 s window's p99 is within 10 % of the p99 before it (target ≤ 5000). */
   recoveredMs: number | null;
+  /**
+   * From the end of the overload until the last send offered during it settled (acked or given
+   * up): until then its clients' retries keep the offered load above half.
+   */
+  backlogMs: number | null;
+  /** Like recoveredMs, counted from the moment that backlog was gone. */
+  recoveredAfterBacklogMs: number | null;
   /** Sends abandoned after 10 s of refusals (each refusal answered in time). */
   gaveUp: number;
 }
@@ -60,8 +67,11 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
   const inFlight = new Set<Promise<unknown>>();
 
   /** Offers `rate` sends/s for `ms`, open loop (a send does not wait for the previous one). */
+  let overloadSends: Promise<unknown>[] | null = null;
   async function offer(phase: string, rate: number, ms: number, during?: OverloadOptions['midOverload']): Promise<PhaseFigures> {
     const start = Date.now();
+    const mineSends: Promise<unknown>[] = [];
+    if (during !== undefined) overloadSends = mineSends;
     const before = new Set(attempts());
     let sends = 0;
     const mid = during ? sleep(during.afterMs).then(() => during.run()) : null;
@@ -75,6 +85,7 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
           if (!done) gaveUp += 1;
         });
         inFlight.add(p);
+        mineSends.push(p);
         void p.finally(() => inFlight.delete(p));
         sends += 1;
       }
@@ -120,8 +131,10 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
   phases.push(await offer('before (half)', Math.round(capacity / 2), 10_000));
   phases.push(await offer('at capacity', capacity, 10_000));
   const overStart = Date.now();
-  phases.push(await offer('overload (2x)', 2 * capacity, opts.overloadMs, opts.midOverload));
+  phases.push(await offer('overload (2x)', 2 * capacity, opts.overloadMs, opts.midOverload ?? null));
   const overEnd = Date.now();
+  let backlogEnd: number | null = null;
+  void Promise.all(overloadSends ?? []).then(() => (backlogEnd = Date.now()));
   phases.push(await offer('after (half)', Math.round(capacity / 2), 20_000));
   for (const f of phases) show(f);
   await Promise.all([...inFlight]);
@@ -131,19 +144,19 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
   const before = phases[0].p99;
   const atCapacity = phases[1].p99;
   const over = phases[2].p99;
-  // Recovery: slide a 1 s window in 250 ms steps from the end of the overload.
-  let recoveredMs: number | null = null;
-  if (before !== null) {
-    for (let t = overEnd; t < overEnd + 20_000 - 1000; t += 250) {
-      // Attempts answered within the window (an attempt started in the overload and answered later counts here too).
+  // Recovery: slide a 1 s window in 250 ms steps from `from` until the p99 of the attempts
+  // answered in it is within 10 % of the p99 before the overload.
+  const recovered = (from: number | null): number | null => {
+    if (before === null || from === null) return null;
+    for (let t = from; t < overEnd + 20_000 - 1000; t += 250) {
       const w = all.filter((a) => a.code === 'ok' && a.at + a.ms >= t && a.at + a.ms < t + 1000).map((a) => a.ms).sort((x, y) => x - y);
       const p = quantile(w, 0.99);
-      if (w.length >= 10 && p !== null && p <= before * 1.1) {
-        recoveredMs = t - overEnd;
-        break;
-      }
+      if (w.length >= 10 && p !== null && p <= before * 1.1) return t - from;
     }
-  }
+    return null;
+  };
+  const recoveredMs = recovered(overEnd);
+  const recoveredAfterBacklogMs = recovered(backlogEnd);
   return {
     capacity,
     probe,
@@ -151,6 +164,8 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
     timeouts,
     p99Ratio: over !== null && atCapacity ? Math.round((over / atCapacity) * 100) / 100 : null,
     recoveredMs,
+    backlogMs: backlogEnd === null ? null : (backlogEnd as number) - overEnd,
+    recoveredAfterBacklogMs,
     gaveUp,
   };
 }
