@@ -10,9 +10,5 @@ export default defineConfig({
     include: SERIAL_FILES,
     exclude: [],
     poolOptions: { forks: { maxForks: 1, minForks: 1 } },
-    // KNOWN INTERMITTENT FAILURE (2026-12-01, under investigation): the rolling-restart and
-    // SIGKILL failover tests sometimes stall (sends unacked for 30 s after a restart, no error
-    // logged) on a quiet machine too. Each must still pass in full once; see the closing note.
-    retry: 2,
   },
 });

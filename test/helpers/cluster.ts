@@ -3,6 +3,7 @@
 // reconnects to another node and recovers from history the way the contract says.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { inject } from 'vitest';
@@ -12,7 +13,6 @@ import type { Message } from './chat';
 import { freePort } from './ports';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -43,15 +43,17 @@ export interface NodeProcess {
   /** stdout + stderr so far (shown when a test fails). */
   output(): string;
   running(): boolean;
-  /** SIGTERM/SIGINT go to tsx, which relays them; SIGKILL goes to the whole process group. */
+  /** SIGTERM/SIGINT go to the server process; SIGKILL to its whole process group. */
   kill(signal: NodeJS.Signals): void;
 }
 
 /** Spawns one server process and resolves once it prints where it listens. */
 export async function spawnNode(name: string, port: number, env: Record<string, string>): Promise<NodeProcess> {
-  // tsx runs the server in a child process of its own: `detached` makes them one process
-  // group, so that kill('SIGKILL') takes the server down too (tsx relays only catchable signals).
-  const child = spawn(TSX, ['server/src/main.ts'], {
+  // One process (node with tsx as a loader), not the tsx CLI: the CLI relays a SIGTERM to
+  // its child and SIGKILLs it when the child does not confirm within 30 ms, which on a loaded
+  // machine turned a graceful stop into a kill. `detached` gives the server its own process
+  // group, which kill('SIGKILL') takes down whole.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), NODE_ID: name },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,6 +63,12 @@ export async function spawnNode(name: string, port: number, env: Record<string, 
   let exitCode: number | null | undefined;
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  // TEST_NODE_LOG_DIR=/tmp/x keeps each node's whole output (with TEST_LOG_LEVEL=info, to debug a stall).
+  if (process.env.TEST_NODE_LOG_DIR) {
+    const file = fs.createWriteStream(path.join(process.env.TEST_NODE_LOG_DIR, `${name}.log`), { flags: 'a' });
+    child.stdout!.pipe(file);
+    child.stderr!.pipe(file);
+  }
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code, signal) => {
       exitCode = code ?? (signal ? -1 : null);
@@ -277,6 +285,8 @@ export class ReconnectingClient {
   private closed = false;
   private connecting: Promise<Socket> | null = null;
   private readonly rooms = new Set<string>();
+  private readonly recovering = new Map<string, Promise<void>>();
+  private readonly recoverAgain = new Set<string>();
   private next = 0;
 
   constructor(
@@ -325,8 +335,29 @@ export class ReconnectingClient {
     }
   }
 
-  /** Pages history after the highest seq held until hasMore is false (retrying across reconnects). */
-  async recover(roomId: string): Promise<void> {
+  /**
+   * Pages history after the highest seq held until hasMore is false (retrying across
+   * reconnects). One recovery per room at a time, as the SDK does: a gap seen meanwhile
+   * runs it once more. A client that started a recovery per gap flooded a slow node with
+   * identical history requests (each ~100 lookups) until nothing else got through.
+   */
+  recover(roomId: string): Promise<void> {
+    const running = this.recovering.get(roomId);
+    if (running) {
+      this.recoverAgain.add(roomId);
+      return running;
+    }
+    const run = (async () => {
+      do {
+        this.recoverAgain.delete(roomId);
+        await this.recoverOnce(roomId);
+      } while (this.recoverAgain.has(roomId) && !this.closed);
+    })().finally(() => this.recovering.delete(roomId));
+    this.recovering.set(roomId, run);
+    return run;
+  }
+
+  private async recoverOnce(roomId: string): Promise<void> {
     for (let attempt = 0; attempt < 50 && !this.closed; attempt++) {
       try {
         const socket = await this.ready();

@@ -64,8 +64,12 @@ describe('cluster: nodes leaving under traffic', () => {
   async function expectExactlyOnce(receivers: ReconnectingClient[], roomId: string, acked: Message[]) {
     const expected = [...acked].sort((a, b) => a.seq - b.seq);
     expect(expected.map((m) => m.seq)).toEqual(expected.map((_, i) => i + 1));
-    for (const r of receivers) {
-      await until(() => r.highest(roomId) >= expected.length, 30_000, 'client to catch up');
+    for (const [i, r] of receivers.entries()) {
+      await until(() => r.highest(roomId) >= expected.length, 30_000, 'client to catch up').catch((err: Error) => {
+        const held = new Set(viewOf(r, roomId).map((m) => m.seq));
+        const missing = expected.filter((m) => !held.has(m.seq)).map((m) => m.seq);
+        throw new Error(`${err.message}: receiver ${i} (${r.reconnects} reconnects) misses seqs ${missing.slice(0, 20).join(',')} of ${expected.length}`);
+      });
       await r.recover(roomId);
       expect(viewOf(r, roomId).map((m) => m.id)).toEqual(expected.map((m) => m.id));
       expect(r.log.sameSocketDuplicates).toBe(0);

@@ -298,6 +298,45 @@ describe('tokens: revocation across nodes (Redis)', () => {
     expect((await connectError(b.url, u.token)).data?.code).toBe('UNAUTHORIZED');
   });
 
+  // Issue 11, defect 2: revocation matched a socket by the token it connected with, so
+  // logging out the token it had refreshed to (auth:refresh) left it connected.
+  it('a socket that refreshed to a new token is closed on its node when that token is logged out on another node', async () => {
+    const u = await registerUser(a.url);
+    const login = async () => (await api(a.url, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: 'correct-horse-battery' } })).body.token as string;
+    const next = await login();
+    const onB = await connect(b.url, u.token);
+    expect((await request(onB, 'auth:refresh', { token: next })).ok).toBe(true);
+    const expired = waitFor(onB, 'session:expired');
+    const gone = new Promise<string>((r) => onB.once('disconnect', r));
+    expect((await api(a.url, 'POST', '/api/v1/auth/logout', { token: next })).status).toBe(200);
+    expect(await expired).toEqual({});
+    expect(await gone).toBe('io server disconnect');
+    expect((await connectError(b.url, next)).data?.code).toBe('UNAUTHORIZED');
+    // The token it connected with was not revoked.
+    expect((await api(b.url, 'GET', '/api/v1/me', { token: u.token })).status).not.toBe(401);
+  });
+
+  it('logging out the token a socket connected with, after it refreshed, closes the sockets still on it, not the refreshed one', async () => {
+    const u = await registerUser(a.url);
+    const next = (await api(a.url, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: 'correct-horse-battery' } })).body.token as string;
+    const refreshed = await connect(b.url, u.token);
+    const stayed = await connect(b.url, u.token);
+    expect((await request(refreshed, 'auth:refresh', { token: next })).ok).toBe(true);
+    const stayedGone = new Promise<string>((r) => stayed.once('disconnect', r));
+    expect((await api(a.url, 'POST', '/api/v1/auth/logout', { token: u.token })).status).toBe(200);
+    expect(await stayedGone).toBe('io server disconnect');
+    // Both sockets were handled by the same revocation on node B: the refreshed one was kept.
+    expect(refreshed.connected).toBe(true);
+    expect((await request(refreshed, 'room:list', {})).ok).toBe(true);
+    expect((await connectError(b.url, u.token)).data?.code).toBe('UNAUTHORIZED');
+    // A refresh back to the revoked token is refused and leaves the session as it was.
+    expect((await request(refreshed, 'auth:refresh', { token: u.token })).error?.code).toBe('UNAUTHORIZED');
+    expect((await request(refreshed, 'room:list', {})).ok).toBe(true);
+    const gone = new Promise<string>((r) => refreshed.once('disconnect', r));
+    await b.app.revocation.revokeUser(u.id);
+    expect(await gone).toBe('io server disconnect');
+  });
+
   it('a session revoked on its own node is cut off before revokeUser resolves: nothing it sends afterwards is stored', async () => {
     const u = await registerUser(a.url);
     const s: Client = await connectUser(a.url, u);

@@ -60,5 +60,11 @@ export interface SocketData {
   userId: string;
   /** Token expiry, unix seconds. */
   exp: number;
+  /**
+   * The token the session runs on now (the handshake's, or the last auth:refresh's): its
+   * issue time (unix seconds) and id, which revocation matches.
+   */
+  iat?: number;
+  jti?: string;
   requestIdPrefix: string;
 }

@@ -1,7 +1,8 @@
 // Graceful drain of one node: refuse new handshakes, close the listener, tell each
 // client when to reconnect, close connections spread over part of the grace period
 // (so peers are not hit by every reconnect at once), each once its requests are
-// answered, then wait for in-flight REST requests.
+// answered, then wait until every request still being handled is done (also those whose
+// client left), so that MongoDB and Redis close under no handler.
 import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../logger';
@@ -18,10 +19,12 @@ export interface InflightTracker {
   /** Counts socket requests (until acked) and REST requests (until answered). */
   attach(io: AppServer, server: http.Server): void;
   pending(socket: AppSocket): number;
-  /** Resolves once `socket` has no request waiting for its ack. */
+  /** Resolves once `socket` has no request waiting for its ack (or is disconnected). */
   idle(socket: AppSocket): Promise<void>;
-  /** Resolves once no REST request is in flight. */
-  restIdle(): Promise<void>;
+  /** Requests being handled: socket requests until their handler acks, REST requests until their handler ends the response, whether or not the client is still there. */
+  running(): number;
+  /** Resolves once running() is 0. */
+  settled(): Promise<void>;
   /**
    * From now on every HTTP response closes its connection: server.close() alone leaves a
    * kept-alive connection open until its idle timeout once its last request is answered.
@@ -31,8 +34,13 @@ export interface InflightTracker {
 
 export function createInflightTracker(): InflightTracker {
   const perSocket = new WeakMap<AppSocket, { count: number; waiters: Array<() => void> }>();
-  let rest = 0;
-  const restWaiters: Array<() => void> = [];
+  // A client that leaves does not stop its handler: that work is counted until it is done.
+  let running = 0;
+  const settledWaiters: Array<() => void> = [];
+  const finished = () => {
+    running -= 1;
+    if (running === 0) settledWaiters.splice(0).forEach((w) => w());
+  };
   const open = new Set<http.ServerResponse>();
   let closing = false;
   const markClose = (res: http.ServerResponse) => {
@@ -55,9 +63,13 @@ export function createInflightTracker(): InflightTracker {
           const ack = packet[last];
           if (typeof ack === 'function') {
             perSocket.get(socket)!.count += 1;
+            running += 1;
             let answered = false;
             packet[last] = (...args: unknown[]) => {
-              if (!answered) done(socket);
+              if (!answered) {
+                done(socket);
+                finished();
+              }
               answered = true;
               (ack as (...a: unknown[]) => void)(...args);
             };
@@ -73,11 +85,17 @@ export function createInflightTracker(): InflightTracker {
         open.add(res);
         res.once('close', () => open.delete(res));
         if (req.url?.startsWith(ioPath)) return; // long-polls are not requests to finish
-        rest += 1;
-        res.once('close', () => {
-          rest -= 1;
-          if (rest === 0) restWaiters.splice(0).forEach((w) => w());
-        });
+        // Done when the handler ends the response: 'finish' never comes if the client left first.
+        running += 1;
+        const end = res.end;
+        let ended = false;
+        res.end = function (this: http.ServerResponse, ...args: unknown[]) {
+          if (!ended) {
+            ended = true;
+            finished();
+          }
+          return (end as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+        } as typeof res.end;
       });
     },
     pending: (socket) => perSocket.get(socket)?.count ?? 0,
@@ -86,9 +104,10 @@ export function createInflightTracker(): InflightTracker {
       if (!s || s.count === 0 || socket.disconnected) return Promise.resolve();
       return new Promise((resolve) => s.waiters.push(resolve));
     },
-    restIdle() {
-      if (rest === 0) return Promise.resolve();
-      return new Promise((resolve) => restWaiters.push(resolve));
+    running: () => running,
+    settled() {
+      if (running === 0) return Promise.resolve();
+      return new Promise((resolve) => settledWaiters.push(resolve));
     },
     closeConnectionsAfterResponses() {
       closing = true;
@@ -140,7 +159,19 @@ export async function drainNode({ io, server, inflight, graceMs, log, stopAccept
       if (socket.connected) socket.conn.close();
     }),
   );
-  await until(started + graceMs, inflight.restIdle());
+  // Sockets whose handshake was under way when the drain began: after this, no request can
+  // arrive until the caller closes io (new handshakes are refused).
+  const drained = new Set(sockets);
+  for (const socket of io.of('/').sockets.values()) {
+    if (drained.has(socket)) continue;
+    socket.emit('server:draining', { reconnectInMs: 0 });
+    socket.conn.close();
+  }
+  // Handlers still running (REST requests; socket requests of clients that left or were cut
+  // off above) finish before the caller closes MongoDB and Redis under them.
+  if (inflight.running() > 0) log.info({ requests: inflight.running() }, 'waiting for requests in flight');
+  await until(started + graceMs, inflight.settled());
+  if (inflight.running() > 0) log.warn({ requests: inflight.running() }, 'grace period over with requests still in flight');
   // Kept-alive connections close after their next response; wait for them (net emits
   // 'close' once none is left) so that only connections idle for the whole grace period
   // are cut, which a client is least likely to be sending on.

@@ -1,9 +1,17 @@
 // Single-node presence (no REDIS_URL): this process is the whole cluster.
-import type { PresenceStore } from '../domain/presence/presence.store';
+import { RECENT_LAST_SEEN_MS, type PresenceStore } from '../domain/presence/presence.store';
 
 export function createMemoryPresenceStore(): PresenceStore {
   const sockets = new Map<string, Set<string>>();
   const announcedOnline = new Set<string>();
+  // Recent flips' lastSeenAt (ms), oldest first: entries are re-inserted when they change.
+  const seen = new Map<string, number>();
+  const forgetOldSeen = (now: number) => {
+    for (const [userId, at] of seen) {
+      if (now - at < RECENT_LAST_SEEN_MS) break;
+      seen.delete(userId);
+    }
+  };
   return {
     async addSocket(userId, socketId) {
       let set = sockets.get(userId);
@@ -20,9 +28,14 @@ export function createMemoryPresenceStore(): PresenceStore {
       sockets.delete(userId);
       return true;
     },
-    async markOfflineIfIdle(userId) {
+    async markOfflineIfIdle(userId, lastSeenAt) {
       if (sockets.has(userId) || !announcedOnline.has(userId)) return false;
       announcedOnline.delete(userId);
+      if (lastSeenAt) {
+        forgetOldSeen(Date.now());
+        seen.delete(userId);
+        seen.set(userId, lastSeenAt.getTime());
+      }
       return true;
     },
     async onlineOf(userIds) {
@@ -30,6 +43,14 @@ export function createMemoryPresenceStore(): PresenceStore {
     },
     async announcedOnlineOf(userIds) {
       return new Set(userIds.filter((id) => announcedOnline.has(id)));
+    },
+    async announcedOf(userIds) {
+      const lastSeenAt = new Map<string, Date>();
+      for (const id of userIds) {
+        const at = seen.get(id);
+        if (at !== undefined) lastSeenAt.set(id, new Date(at));
+      }
+      return { online: new Set(userIds.filter((id) => announcedOnline.has(id))), lastSeenAt };
     },
     async close() {},
   };

@@ -9,8 +9,9 @@
 //   {presence}:nodes             SET  nodeKeys that ever recorded sockets and were not reaped
 //   {presence}:announced         SET  users last announced online
 //   {presence}:pending           ZSET userId -> deadline (ms) of a grace period in progress
+//   {presence}:seen:<userId>     STRING lastSeenAt (ms) set by the flip to offline, for an hour
 import type Redis from 'ioredis';
-import type { PresenceStore } from '../domain/presence/presence.store';
+import { RECENT_LAST_SEEN_MS, type PresenceStore } from '../domain/presence/presence.store';
 
 export interface RedisPresenceOptions {
   redis: Redis;
@@ -62,11 +63,14 @@ if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then
 end
 return 1`;
 
-// KEYS: sockets, announced, pending. ARGV: userId
+// The flip and its lastSeenAt in one step: a reader never sees one without the other.
+// KEYS: sockets, announced, pending, seen. ARGV: userId, lastSeenAt ms ('' for none), seen ttl ms
 const MARK_OFFLINE_IF_IDLE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('ZREM', KEYS[3], ARGV[1])
-return redis.call('SREM', KEYS[2], ARGV[1])`;
+local flipped = redis.call('SREM', KEYS[2], ARGV[1])
+if flipped == 1 and ARGV[2] ~= '' then redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3]) end
+return flipped`;
 
 // KEYS: alive, nodes. ARGV: nodeKey, ttlMs
 const HEARTBEAT = `
@@ -119,6 +123,7 @@ export function createRedisPresenceStore({ redis, nodeKey, keyPrefix, offlineGra
   const nodesKey = `${base}nodes`;
   const announcedKey = `${base}announced`;
   const pendingKey = `${base}pending`;
+  const seenKey = (userId: string) => `${base}seen:${userId}`;
 
   const reap = async (node: string, force: boolean, delayMs: number): Promise<string[]> =>
     (await redis.eval(REAP_NODE, 5, aliveKey(node), nodeSetKey(node), nodesKey, pendingKey, announcedKey, node, `${base}sockets:`, force ? '1' : '0', String(delayMs))) as string[];
@@ -136,8 +141,9 @@ export function createRedisPresenceStore({ redis, nodeKey, keyPrefix, offlineGra
       return none === 1;
     },
 
-    async markOfflineIfIdle(userId) {
-      return (await redis.eval(MARK_OFFLINE_IF_IDLE, 3, socketsKey(userId), announcedKey, pendingKey, userId)) === 1;
+    async markOfflineIfIdle(userId, lastSeenAt) {
+      const at = lastSeenAt ? String(lastSeenAt.getTime()) : '';
+      return (await redis.eval(MARK_OFFLINE_IF_IDLE, 4, socketsKey(userId), announcedKey, pendingKey, seenKey(userId), userId, at, String(RECENT_LAST_SEEN_MS))) === 1;
     },
 
     async onlineOf(userIds) {
@@ -157,6 +163,20 @@ export function createRedisPresenceStore({ redis, nodeKey, keyPrefix, offlineGra
       if (userIds.length === 0) return new Set();
       const flags = await redis.smismember(announcedKey, ...userIds);
       return new Set(userIds.filter((_, i) => flags[i] === 1));
+    },
+
+    async announcedOf(userIds) {
+      const lastSeenAt = new Map<string, Date>();
+      if (userIds.length === 0) return { online: new Set(), lastSeenAt };
+      // MULTI: both reads see the same state, and every flip (one script) is wholly before or after.
+      const results = (await redis.multi().smismember(announcedKey, ...userIds).mget(...userIds.map(seenKey)).exec()) ?? [];
+      for (const [err] of results) if (err) throw err;
+      const flags = results[0][1] as number[];
+      const seen = results[1][1] as Array<string | null>;
+      seen.forEach((ms, i) => {
+        if (ms !== null) lastSeenAt.set(userIds[i], new Date(Number(ms)));
+      });
+      return { online: new Set(userIds.filter((_, i) => flags[i] === 1)), lastSeenAt };
     },
 
     async heartbeat(ttlMs) {

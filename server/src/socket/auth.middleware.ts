@@ -2,6 +2,7 @@
 import type { ExtendedError } from 'socket.io';
 import type { TokenService } from '../domain/auth/token.service';
 import { AppError } from '../errors';
+import { holdToken } from './session';
 import type { AppSocket } from './types';
 
 /** The handshake error shape of the contract: message "UNAUTHORIZED", data { code, message }. */
@@ -22,9 +23,7 @@ function tokenFrom(socket: AppSocket): unknown {
 export function authMiddleware(tokens: TokenService) {
   return (socket: AppSocket, next: (err?: ExtendedError) => void) => {
     try {
-      const verified = tokens.verify(tokenFrom(socket));
-      socket.data.userId = verified.userId;
-      socket.data.exp = verified.exp;
+      holdToken(socket, tokens.verify(tokenFrom(socket)));
       next();
     } catch (err) {
       const message = err instanceof AppError ? err.message : 'invalid token';

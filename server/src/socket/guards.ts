@@ -42,7 +42,7 @@ export function createSocketGuards(deps: Pick<Deps, 'config' | 'log' | 'metrics'
   });
   const answerUnknownEvents = unknownEventAnswerer(new Set<string>(handlers.map((h) => h.event)));
   return {
-    middleware: [revoker.middleware, connections.middleware],
+    middleware: [connections.middleware],
     hooks: {
       afterConnect(socket) {
         slow.watch(socket);

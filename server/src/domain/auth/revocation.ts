@@ -8,16 +8,19 @@ import { AppError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { VerifiedToken } from './token.service';
 
-/** What a revocation covers; `at` and `exp` are unix seconds. */
-export type RevocationEntry = { kind: 'user'; userId: string; at: number } | { kind: 'token'; jti: string; exp: number };
+/**
+ * What a revocation covers; `at` and `exp` are unix seconds. A token entry names its user so
+ * that nodes look only at that user's sockets (entries written before it was added lack it).
+ */
+export type RevocationEntry = { kind: 'user'; userId: string; at: number } | { kind: 'token'; jti: string; exp: number; userId?: string };
 
 export interface Revocation {
   /** True if the token was revoked (used by TokenService.verify on every handshake and request). */
   isRevoked(token: Pick<VerifiedToken, 'userId' | 'iat' | 'jti'>): boolean;
   /** Revokes every token of the user issued up to this second. */
   revokeUser(userId: string): Promise<RevocationEntry>;
-  /** Revokes one token (by its jti) until it expires anyway. */
-  revokeToken(jti: string, exp: number): Promise<RevocationEntry>;
+  /** Revokes one token (by its jti) of `userId` until it expires anyway. */
+  revokeToken(jti: string, exp: number, userId: string): Promise<RevocationEntry>;
   /** Called for every revocation, local or from another node. */
   onRevoked(listener: (entry: RevocationEntry) => void): void;
   /** Loads the denylist and subscribes to changes (Redis only). */
@@ -71,7 +74,7 @@ export function createRevocation(opts: RevocationOptions): Revocation {
     try {
       const e = JSON.parse(raw) as RevocationEntry;
       if (e?.kind === 'user' && typeof e.userId === 'string' && typeof e.at === 'number') return e;
-      if (e?.kind === 'token' && typeof e.jti === 'string' && typeof e.exp === 'number') return e;
+      if (e?.kind === 'token' && typeof e.jti === 'string' && typeof e.exp === 'number' && (e.userId === undefined || typeof e.userId === 'string')) return e;
     } catch {
       /* ignored below */
     }
@@ -126,8 +129,8 @@ export function createRevocation(opts: RevocationOptions): Revocation {
       return entry;
     },
 
-    async revokeToken(jti, exp) {
-      const entry: RevocationEntry = { kind: 'token', jti, exp };
+    async revokeToken(jti, exp, userId) {
+      const entry: RevocationEntry = { kind: 'token', jti, exp, userId };
       await persist(entry);
       apply(entry, true);
       return entry;

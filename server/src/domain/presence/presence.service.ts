@@ -26,8 +26,10 @@ export function createPresenceService({ repos, roomsOf, store, notifier, offline
   /** Ends a user's grace period: offline only if no socket came back anywhere. */
   async function settleOffline(userId: string): Promise<void> {
     pendingOffline.delete(userId);
-    if (!(await store.markOfflineIfIdle(userId))) return;
+    // The store records lastSeenAt with the flip: until the write below lands, readers on any
+    // node take it from there (reading offline with lastSeenAt null was issue 11's race).
     const lastSeenAt = new Date();
+    if (!(await store.markOfflineIfIdle(userId, lastSeenAt))) return;
     await repos.users.setLastSeen(userId, lastSeenAt);
     await announce(userId, { userId, status: 'offline', lastSeenAt: lastSeenAt.toISOString() });
   }
@@ -62,11 +64,13 @@ export function createPresenceService({ repos, roomsOf, store, notifier, offline
 
     async get(userIds: string[]): Promise<PresenceDto[]> {
       const unique = [...new Set(userIds)];
-      const [online, users] = await Promise.all([store.announcedOnlineOf(unique), repos.users.findByIds(unique)]);
-      const seen = new Map(users.map((u) => [u._id, u.lastSeenAt]));
+      const [announced, users] = await Promise.all([store.announcedOf(unique), repos.users.findByIds(unique)]);
+      const stored = new Map(users.map((u) => [u._id, u.lastSeenAt]));
       return unique.map((userId) => {
-        const at = seen.get(userId);
-        return { userId, status: online.has(userId) ? 'online' : 'offline', lastSeenAt: at ? new Date(at).toISOString() : null };
+        // The later of the stored value and a recent flip's (whose write may still be in flight).
+        const times = [stored.get(userId), announced.lastSeenAt.get(userId)].flatMap((d) => (d ? [new Date(d).getTime()] : []));
+        const lastSeenAt = times.length > 0 ? new Date(Math.max(...times)).toISOString() : null;
+        return { userId, status: announced.online.has(userId) ? 'online' : 'offline', lastSeenAt };
       });
     },
 

@@ -1,5 +1,8 @@
-// Typing indicators: throttled, auto-stopped, never stored.
+// Typing indicators: throttled, auto-stopped, never stored. One user's starts and stops in
+// one room are handled one after the other, in the order they arrive: each awaits a
+// membership check of its own, and a stop must never finish before the start sent before it.
 import type { Access } from '../access';
+import { KeyedLock } from '../messages/room-lock';
 import type { Notifier } from '../notifier';
 
 export interface TypingOptions {
@@ -10,6 +13,7 @@ export interface TypingOptions {
 export function createTypingService(access: Access, notifier: Notifier, opts: TypingOptions) {
   const active = new Map<string, { lastSentAt: number; timer: NodeJS.Timeout }>();
   const key = (roomId: string, userId: string) => `${roomId}\u0000${userId}`;
+  const order = new KeyedLock();
 
   function stopNow(roomId: string, userId: string): void {
     const k = key(roomId, userId);
@@ -21,28 +25,32 @@ export function createTypingService(access: Access, notifier: Notifier, opts: Ty
   }
 
   return {
-    async start(userId: string, roomId: string): Promise<Record<string, never>> {
-      await access.memberRole(roomId, userId);
-      const k = key(roomId, userId);
-      const now = Date.now();
-      const state = active.get(k);
-      if (state) clearTimeout(state.timer);
-      const timer = setTimeout(() => stopNow(roomId, userId), opts.autoStopMs);
-      timer.unref();
-      // Repeated starts within the throttle window only extend the auto-stop.
-      if (!state || now - state.lastSentAt >= opts.throttleMs) {
-        active.set(k, { lastSentAt: now, timer });
-        notifier.typing(roomId, userId, true);
-      } else {
-        active.set(k, { lastSentAt: state.lastSentAt, timer });
-      }
-      return {};
+    start(userId: string, roomId: string): Promise<Record<string, never>> {
+      return order.run(key(roomId, userId), async () => {
+        await access.memberRole(roomId, userId);
+        const k = key(roomId, userId);
+        const now = Date.now();
+        const state = active.get(k);
+        if (state) clearTimeout(state.timer);
+        const timer = setTimeout(() => stopNow(roomId, userId), opts.autoStopMs);
+        timer.unref();
+        // Repeated starts within the throttle window only extend the auto-stop.
+        if (!state || now - state.lastSentAt >= opts.throttleMs) {
+          active.set(k, { lastSentAt: now, timer });
+          notifier.typing(roomId, userId, true);
+        } else {
+          active.set(k, { lastSentAt: state.lastSentAt, timer });
+        }
+        return {};
+      });
     },
 
-    async stop(userId: string, roomId: string): Promise<Record<string, never>> {
-      await access.memberRole(roomId, userId);
-      stopNow(roomId, userId);
-      return {};
+    stop(userId: string, roomId: string): Promise<Record<string, never>> {
+      return order.run(key(roomId, userId), async () => {
+        await access.memberRole(roomId, userId);
+        stopNow(roomId, userId);
+        return {};
+      });
     },
 
     close(): void {

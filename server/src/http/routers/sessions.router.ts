@@ -18,7 +18,7 @@ export function sessionsRouter(tokens: TokenService, revocation: Revocation): Ro
     const token = tokens.verify(match[1]);
     const { everywhere } = logoutBody(req.body === undefined ? {} : req.body);
     if (everywhere) await revocation.revokeUser(token.userId);
-    else if (token.jti) await revocation.revokeToken(token.jti, token.exp);
+    else if (token.jti) await revocation.revokeToken(token.jti, token.exp, token.userId);
     else throw errors.conflict('this token has no jti and cannot be revoked alone; use { "everywhere": true }');
     res.json({});
   }));
