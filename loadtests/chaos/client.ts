@@ -62,6 +62,8 @@ export class ChaosClient {
   reconnects = 0;
   readonly acked: AckedSend[] = [];
   private readonly rooms = new Set<string>();
+  /** Per room: the highest contiguous seq found so far (scanning from 0 on every message made the generator the bottleneck). */
+  private readonly contiguous = new Map<string, number>();
   private readonly recovering = new Map<string, Promise<boolean>>();
   private readonly recoverAgain = new Set<string>();
   private closed = false;
@@ -96,11 +98,12 @@ export class ChaosClient {
     return [...this.rooms];
   }
 
-  /** Highest seq held with nothing missing below it. */
+  /** Highest seq held with nothing missing below it (views only grow, so it resumes where it stopped). */
   highest(roomId: string): number {
     const view = this.view.get(roomId);
-    let seq = 0;
+    let seq = this.contiguous.get(roomId) ?? 0;
     while (view?.has(seq + 1)) seq += 1;
+    this.contiguous.set(roomId, seq);
     return seq;
   }
 

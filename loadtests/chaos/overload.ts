@@ -5,6 +5,7 @@
 // p99 of accepted sends against its value at capacity, and how soon after the overload the
 // p99 is back within 10 % of its value before. Without --capacity it first finds the
 // capacity: rising steps until the node starts refusing or falls behind.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ChaosClient, SendAttempt } from './client';
 
 export interface OverloadOptions {
@@ -28,6 +29,8 @@ export interface PhaseFigures {
   /** Ack ms of accepted attempts. */
   p50: number | null;
   p99: number | null;
+  /** The chaos process's own event-loop delay p99 (ms): if high, the generator inflates the latencies. */
+  generatorLoopP99Ms: number;
 }
 
 export interface OverloadResult {
@@ -64,6 +67,8 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
   const attempts = (): SendAttempt[] => clients.flatMap((c) => c.attempts);
   let gaveUp = 0;
   let n = 0;
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const inFlight = new Set<Promise<unknown>>();
 
   /** Offers `rate` sends/s for `ms`, open loop (a send does not wait for the previous one). */
@@ -75,6 +80,7 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
     const before = new Set(attempts());
     let sends = 0;
     const mid = during ? sleep(during.afterMs).then(() => during.run()) : null;
+    loop.reset();
     while (Date.now() - start < ms) {
       const due = Math.floor(((Date.now() - start) / 1000) * rate);
       while (sends < due) {
@@ -101,11 +107,12 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
     const answers: Record<string, number> = {};
     for (const a of list) answers[a.code] = (answers[a.code] ?? 0) + 1;
     const ok = list.filter((a) => a.code === 'ok').map((a) => a.ms).sort((x, y) => x - y);
-    return { phase, rate, ms, sends, attempts: list.length, answers, okPerSec: Math.round((ok.length / ms) * 10000) / 10, p50: quantile(ok, 0.5), p99: quantile(ok, 0.99) };
+    const generatorLoopP99Ms = Math.round(loop.percentile(99) / 1e5) / 10;
+    return { phase, rate, ms, sends, attempts: list.length, answers, okPerSec: Math.round((ok.length / ms) * 10000) / 10, p50: quantile(ok, 0.5), p99: quantile(ok, 0.99), generatorLoopP99Ms };
   }
 
   const show = (f: PhaseFigures) =>
-    opts.say(`  ${f.phase}: ${f.rate} msg/s offered, ${f.okPerSec} ok/s, accepted ack p50/p99 ${f.p50 ?? '-'} / ${f.p99 ?? '-'} ms, answers ${JSON.stringify(f.answers)}`);
+    opts.say(`  ${f.phase}: ${f.rate} msg/s offered, ${f.okPerSec} ok/s, accepted ack p50/p99 ${f.p50 ?? '-'} / ${f.p99 ?? '-'} ms, answers ${JSON.stringify(f.answers)}, generator loop p99 ${f.generatorLoopP99Ms} ms`);
 
   // Capacity: the highest step the deployment serves without refusing (≤ 1 % shed) and keeping up (≥ 95 % ok/s).
   let capacity = opts.capacity;
@@ -157,6 +164,7 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
   };
   const recoveredMs = recovered(overEnd);
   const recoveredAfterBacklogMs = recovered(backlogEnd);
+  loop.disable();
   return {
     capacity,
     probe,
