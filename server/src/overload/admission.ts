@@ -19,10 +19,10 @@ export interface AdmissionConfig {
   /**
    * Target time for a send, admission to answer (0: off). The node's send limit adapts to it:
    * it shrinks by a tenth (at most every 100 ms) while sends take longer, and grows back by
-   * one per limit's worth of sends that are faster, between 16 and maxSendsPerNode. Self-sizing: the queue stays at what
+   * one per limit's worth of sends that are faster, between 64 and maxSendsPerNode. Self-sizing: the queue stays at what
    * the node clears in this time, whatever its capacity, where the count bounds are set by hand.
    * A room refuses a new send when the sends ahead of it, at the time a send holds the room
-   * lately, would take longer.
+   * lately, would take longer (only past 48 sends ahead: shorter bursts always pass).
    */
   maxSendWaitMs: number;
   /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
@@ -35,11 +35,12 @@ const WINDOW_BUCKETS = 4;
 const BUCKET_MS = 500;
 /** Fewer requests than this in the window never make the node "shedding hard". */
 const MIN_WINDOW_REQUESTS = 20;
-/** The adaptive send limit never goes below this (a burst on a slow node still passes), nor a room's latency check below MIN_ROOM. */
-const MIN_SEND_LIMIT = 16;
+/** The adaptive send limit never goes below this: a burst of this many sends on a slow node still passes. */
+const MIN_SEND_LIMIT = 64;
 /** The limit shrinks at most once per this interval (one shrink per round of slow answers, not one per answer). */
 const SHRINK_EVERY_MS = 100;
-const MIN_ROOM_SENDS_FOR_WAIT = 4;
+/** A room's expected-wait check applies only past this many sends ahead: a burst of this many into one room always passes (clients and the suites send 40 at once). */
+const MIN_ROOM_SENDS_FOR_WAIT = 48;
 /** Weight of the newest send in the moving means of send time. */
 const ALPHA = 0.2;
 
