@@ -32,6 +32,8 @@ import { sessionHandlers } from './socket/handlers/session.handlers';
 import type { AppServer } from './socket/types';
 import { createCluster } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
+import { createAdmission } from './overload/admission';
+import { watchOverload } from './overload/signals';
 
 /** The chat's services and state, for tests and operations scripts. */
 export interface Chat {
@@ -87,7 +89,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     redis,
     tokens: createTokenService(config.jwt, (t) => revocation.isRevoked(t)),
     isDraining: () => draining,
+    admission: createAdmission(config.overload),
   };
+  const overload = watchOverload(deps.admission, db.getClient(), metrics.registry);
 
   // Data: repositories, document lock, room counters.
   const data = await openData(deps);
@@ -137,6 +141,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     handlers,
     hooks: [...chatConnectionHooks({ userRooms, presence: services.presence }), guards.hooks],
     extraMiddleware: guards.middleware,
+    admission: deps.admission,
   });
 
   // Start: listen to the other nodes, the presence heartbeat, metrics publishing.
@@ -183,6 +188,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         });
         guards.close();
         emf?.stop();
+        overload.stop();
         await data.counters.close();
         emitter.close();
         domain.close();
