@@ -17,6 +17,7 @@ import { startDevdb, type Devdb } from '../server/src/data/devdb';
 import { ChaosClient, type StoredMessage } from './chaos/client';
 import { chaosNode, type ChaosNode } from './chaos/nodes';
 import { freeTcpPort, startSpareRedis, type SpareRedis } from './chaos/redis-server';
+import { runOverload, type OverloadResult } from './chaos/overload';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -30,6 +31,15 @@ const JSON_OUT = args.get('json') ?? null;
 const LOG_DIR = args.get('logs') ?? null;
 /** How long a client may take to be back in sync after a fault before the run counts it as failed. */
 const SYNC_TIMEOUT_MS = Number(args.get('sync-timeout-ms') ?? 45_000);
+/** Server processes (1 to 3); the fault phases need 3. */
+const NODES = Math.max(1, Math.min(3, Number(args.get('nodes') ?? 3)));
+/** --faults 0 skips the fault phases (SIGKILL, rolling restart, Redis and database outages). */
+const FAULTS = args.get('faults') !== '0' && NODES === 3;
+/** --overload 0 skips the overload phase; --capacity N skips its probe; --overload-kill 1 SIGKILLs a node 10 s into it. */
+const OVERLOAD = args.get('overload') !== '0';
+const CAPACITY = args.has('capacity') ? Number(args.get('capacity')) : null;
+const OVERLOAD_MS = Number(args.get('overload-ms') ?? 30_000);
+const OVERLOAD_KILL = args.get('overload-kill') === '1' && NODES > 1;
 const SECRET = crypto.randomBytes(24).toString('hex');
 const ALLOWED_FAILURES = new Set(['UNAVAILABLE', 'RATE_LIMITED']);
 
@@ -123,18 +133,24 @@ async function main(): Promise<void> {
       // Every chaos client registers from 127.0.0.1 within seconds.
       REGISTER_PER_ADDRESS: '100000',
       REGISTER_GLOBAL: '100000',
+      // The overload phase offers many messages per client: the node's admission control, not
+      // the per-user limit, is what it tests (RATE_LIMITED stays an allowed answer).
+      RATE_LIMIT_MESSAGES: '100000',
+      // Below the clients' 3 s request timeout: a request the node cannot start in time is
+      // answered UNAVAILABLE before the client gives up on it (docs/operations.md, "Overload").
+      REQUEST_BUDGET_MS: '2500',
     };
-    const ports = await Promise.all([0, 1, 2].map(() => freeTcpPort()));
+    const ports = await Promise.all(Array.from({ length: NODES }, () => freeTcpPort()));
     if (LOG_DIR) fs.mkdirSync(LOG_DIR, { recursive: true });
     nodes.push(...ports.map((port, i) => chaosNode(`chaos-${i + 1}`, port, env, LOG_DIR ? path.join(LOG_DIR, `chaos-${i + 1}.log`) : undefined)));
     await Promise.all(nodes.map((n) => n.start()));
     const urls = nodes.map((n) => n.url);
-    say(`three nodes listening: ${urls.join(' ')}`);
+    say(`${NODES} node(s) listening: ${urls.join(' ')}`);
 
     // Users, rooms, memberships.
     const users: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < CLIENTS + 1; i++) {
-      const res = await restJson(urls[i % 3], 'POST', '/api/v1/auth/register', { username: `chaos_${dbName.slice(6)}_${i}`, password: 'chaos-password-1' });
+      const res = await restJson(urls[i % NODES], 'POST', '/api/v1/auth/register', { username: `chaos_${dbName.slice(6)}_${i}`, password: 'chaos-password-1' });
       if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
       users.push({ id: res.body.user.id, token: res.body.token });
     }
@@ -146,7 +162,7 @@ async function main(): Promise<void> {
       rooms.push(res.body.id);
     }
     for (let i = 0; i < CLIENTS; i++) {
-      const c = new ChaosClient(users[i].id, users[i].token, urls, i % 3);
+      const c = new ChaosClient(users[i].id, users[i].token, urls, i % NODES);
       clients.push(c);
       await c.connect();
       for (const r of [rooms[i % ROOMS], rooms[(i + 1) % ROOMS]]) {
@@ -280,50 +296,84 @@ async function main(): Promise<void> {
     say('steady load');
     await sleep(STEADY_MS);
 
-    // 1. SIGKILL one node: its clients move to the others; then it comes back.
-    {
-      const t0 = Date.now();
-      const w = watch(t0);
-      say(`SIGKILL ${nodes[1].name}`);
-      await nodes[1].stop('SIGKILL');
-      await recovery('SIGKILL node 2 (clients fail over)', t0, t0, w);
-      await nodes[1].start();
-      say(`${nodes[1].name} restarted`);
+    if (FAULTS) {
+      // 1. SIGKILL one node: its clients move to the others; then it comes back.
+      {
+        const t0 = Date.now();
+        const w = watch(t0);
+        say(`SIGKILL ${nodes[1].name}`);
+        await nodes[1].stop('SIGKILL');
+        await recovery('SIGKILL node 2 (clients fail over)', t0, t0, w);
+        await nodes[1].start();
+        say(`${nodes[1].name} restarted`);
+      }
+
+      // 2. SIGTERM and restart each node in turn (a rolling deploy).
+      for (let i = 0; i < nodes.length; i++) {
+        const t0 = Date.now();
+        const w = watch(t0);
+        say(`SIGTERM ${nodes[i].name}`);
+        const how = await nodes[i].stop('SIGTERM');
+        say(`${nodes[i].name} exited (${how}) after ${Date.now() - t0} ms; restarting`);
+        await nodes[i].start();
+        await recovery(`SIGTERM-restart node ${i + 1}`, t0, Date.now(), w);
+      }
+
+      // 3. Redis down, then back.
+      {
+        const t0 = Date.now();
+        const w = watch(t0);
+        say('stopping redis');
+        await redis.stop();
+        await sleep(OUTAGE_MS);
+        await redis.start();
+        say(`redis back after ${Date.now() - t0} ms`);
+        await recovery('Redis stopped and restarted', t0, Date.now(), w);
+      }
+
+      // 4. The database down, then back (same files).
+      {
+        const t0 = Date.now();
+        const w = watch(t0);
+        say('stopping the database');
+        await devdb!.stop();
+        await sleep(OUTAGE_MS);
+        await startDb();
+        say(`database back after ${Date.now() - t0} ms`);
+        await recovery('database stopped and restarted', t0, Date.now(), w);
+      }
     }
 
-    // 2. SIGTERM and restart each node in turn (a rolling deploy).
-    for (let i = 0; i < nodes.length; i++) {
+    // 5. Overload: twice the capacity for OVERLOAD_MS, then half (chaos/overload.ts).
+    let overload: OverloadResult | null = null;
+    if (OVERLOAD) {
+      const victim = nodes[1];
       const t0 = Date.now();
       const w = watch(t0);
-      say(`SIGTERM ${nodes[i].name}`);
-      const how = await nodes[i].stop('SIGTERM');
-      say(`${nodes[i].name} exited (${how}) after ${Date.now() - t0} ms; restarting`);
-      await nodes[i].start();
-      await recovery(`SIGTERM-restart node ${i + 1}`, t0, Date.now(), w);
-    }
-
-    // 3. Redis down, then back.
-    {
-      const t0 = Date.now();
-      const w = watch(t0);
-      say('stopping redis');
-      await redis.stop();
-      await sleep(OUTAGE_MS);
-      await redis.start();
-      say(`redis back after ${Date.now() - t0} ms`);
-      await recovery('Redis stopped and restarted', t0, Date.now(), w);
-    }
-
-    // 4. The database down, then back (same files).
-    {
-      const t0 = Date.now();
-      const w = watch(t0);
-      say('stopping the database');
-      await devdb!.stop();
-      await sleep(OUTAGE_MS);
-      await startDb();
-      say(`database back after ${Date.now() - t0} ms`);
-      await recovery('database stopped and restarted', t0, Date.now(), w);
+      overload = await runOverload(clients, {
+        capacity: CAPACITY,
+        overloadMs: OVERLOAD_MS,
+        midOverload: OVERLOAD_KILL
+          ? {
+              afterMs: 10_000,
+              run: async () => {
+                say(`SIGKILL ${victim.name} during the overload`);
+                await victim.stop('SIGKILL');
+              },
+            }
+          : null,
+        say,
+      });
+      if (OVERLOAD_KILL) {
+        await victim.start();
+        say(`${victim.name} restarted`);
+      }
+      await recovery(OVERLOAD_KILL ? 'overload, one node SIGKILLed' : 'overload (2x capacity)', t0, Date.now(), w);
+      say(
+        `overload: capacity ${overload.capacity} msg/s; client timeouts ${overload.timeouts}; accepted p99 ×${overload.p99Ratio ?? '-'} of capacity's; ` +
+          `p99 back within 10 % ${overload.recoveredMs === null ? 'NOT within 19 s' : `after ${overload.recoveredMs} ms`} ` +
+          `(retries of its sends went on ${overload.backlogMs ?? '>20000'} ms; p99 back ${overload.recoveredAfterBacklogMs ?? '-'} ms after that); sends given up ${overload.gaveUp}`,
+      );
     }
 
     // Stop the load; every send in flight finishes (acked, or given up).
@@ -419,6 +469,7 @@ async function main(): Promise<void> {
       presenceErrors,
       presenceOnlineMissing: notOnline.length,
       offlineWithinMs: wentOffline ? offlineAfterMs : null,
+      overload,
     };
     const duplicates = report.storedDuplicates + report.sameSocketDuplicates + report.seqConflicts + report.ackMismatchesOnRetry + report.clientViewsDifferingFromHistory;
 
@@ -438,6 +489,17 @@ async function main(): Promise<void> {
       );
     }
     console.log(`presence errors                         ${presenceErrors} (not online while connected: ${notOnline.length}; offline after leaving: ${wentOffline ? `${offlineAfterMs} ms` : 'not within 30 s'})`);
+    if (overload) {
+      console.log(`overload capacity                       ${overload.capacity} msg/s (${overload.probe === 'given' ? 'given with --capacity' : `probe: ${overload.probe.map((f) => `${f.rate}→${f.okPerSec} ok/s p99 ${f.p99 ?? '-'} ms`).join(', ')}`})`);
+      console.log('overload phase                          offered/s  ok/s  accepted ack p50 / p99 ms  answers');
+      for (const f of overload.phases) console.log(`  ${f.phase.padEnd(38)} ${String(f.rate).padStart(9)} ${String(f.okPerSec).padStart(5)}  ${`${f.p50 ?? '-'} / ${f.p99 ?? '-'}`.padStart(25)}  ${JSON.stringify(f.answers)}`);
+      const missed = [
+        overload.timeouts > 0 && `${overload.timeouts} client timeouts`,
+        (overload.p99Ratio === null || overload.p99Ratio > 2) && `accepted p99 ×${overload.p99Ratio} of its value at capacity (target ≤ 2)`,
+        (overload.recoveredMs === null || overload.recoveredMs > 5000) && `p99 back within 10 % after ${overload.recoveredMs ?? 'more than 19 s'} ms (target ≤ 5000)`,
+      ].filter(Boolean);
+      console.log(`overload targets                        ${missed.length === 0 ? 'met' : `MISSED: ${missed.join('; ')}`} (timeouts ${overload.timeouts}, p99 ×${overload.p99Ratio}, recovered ${overload.recoveredMs} ms; retry backlog ${overload.backlogMs} ms, recovered ${overload.recoveredAfterBacklogMs} ms after it; given up ${overload.gaveUp})`);
+    }
     console.log(`duration                                ${report.durationS} s`);
     console.log('==============================================');
     if (JSON_OUT) fs.writeFileSync(JSON_OUT, `${JSON.stringify(report, null, 2)}\n`);

@@ -34,7 +34,16 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Exponential backoff with full jitter, 200 ms to 5 s: retries must not pile onto a struggling node. */
 const backoff = (attempt: number) => Math.random() * Math.min(5000, 200 * 2 ** Math.min(attempt, 10));
 
+/** One attempt of a send: when it started, how long until its answer, and the answer ('ok', an error code, 'timeout', 'disconnected'). */
+export interface SendAttempt {
+  at: number;
+  ms: number;
+  code: string;
+}
+
 export class ChaosClient {
+  /** Every send attempt (the overload phase reads its latencies and timeouts from these). */
+  readonly attempts: SendAttempt[] = [];
   socket: Socket | null = null;
   /** Per room: seq → message, merged from live events and history (deduped by seq). */
   readonly view = new Map<string, Map<number, StoredMessage>>();
@@ -53,6 +62,8 @@ export class ChaosClient {
   reconnects = 0;
   readonly acked: AckedSend[] = [];
   private readonly rooms = new Set<string>();
+  /** Per room: the highest contiguous seq found so far (scanning from 0 on every message made the generator the bottleneck). */
+  private readonly contiguous = new Map<string, number>();
   private readonly recovering = new Map<string, Promise<boolean>>();
   private readonly recoverAgain = new Set<string>();
   private closed = false;
@@ -87,11 +98,12 @@ export class ChaosClient {
     return [...this.rooms];
   }
 
-  /** Highest seq held with nothing missing below it. */
+  /** Highest seq held with nothing missing below it (views only grow, so it resumes where it stopped). */
   highest(roomId: string): number {
     const view = this.view.get(roomId);
-    let seq = 0;
+    let seq = this.contiguous.get(roomId) ?? 0;
     while (view?.has(seq + 1)) seq += 1;
+    this.contiguous.set(roomId, seq);
     return seq;
   }
 
@@ -106,10 +118,13 @@ export class ChaosClient {
     const deadline = Date.now() + giveUpMs;
     for (let attempts = 1; !this.closed && Date.now() < deadline; attempts++) {
       let ack: Ack | null = null;
+      const at = Date.now();
       try {
         ack = await this.request('message:send', { roomId, clientMsgId, text });
-      } catch {
+        this.attempts.push({ at, ms: Date.now() - at, code: ack.ok ? 'ok' : ack.error?.code ?? 'MALFORMED' });
+      } catch (err) {
         this.unanswered += 1;
+        this.attempts.push({ at, ms: Date.now() - at, code: /timed out|timeout/i.test((err as Error).message) ? 'timeout' : 'disconnected' });
       }
       if (ack?.ok) {
         const m = ack.data as StoredMessage;
@@ -125,7 +140,8 @@ export class ChaosClient {
       }
       if (ack) this.failures.set(ack.error?.code ?? 'MALFORMED', (this.failures.get(ack.error?.code ?? 'MALFORMED') ?? 0) + 1);
       const retryAfter = (ack?.error as { details?: { retryAfterMs?: number } } | undefined)?.details?.retryAfterMs;
-      await sleep(retryAfter ?? backoff(attempts));
+      // The server's retryAfterMs plus up to half of it again (jitter: refused clients must not all come back at once).
+      await sleep(retryAfter !== undefined ? retryAfter * (1 + Math.random() / 2) : backoff(attempts));
     }
     return null;
   }

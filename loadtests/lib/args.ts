@@ -32,6 +32,12 @@ export interface Options {
   ackTimeoutMs: number;
   connectTimeoutMs: number;
   textBytes: number;
+  /**
+   * Behave as docs/protocol.md asks a client to under load: a send refused with UNAVAILABLE or
+   * RATE_LIMITED is retried with the same clientMsgId after retryAfterMs plus jitter, until
+   * --ack-timeout has passed since its first attempt.
+   */
+  retry: boolean;
 }
 
 export class UsageError extends Error {}
@@ -69,6 +75,8 @@ export const USAGE = `Usage: loadtest <${SCENARIOS.join('|')}> [options]
   --ack-timeout MS       per-request ack timeout (default 10000)
   --connect-timeout MS   per-socket handshake timeout (default 20000)
   --text-bytes N         message text length (default 64)
+  --retry                chat/cluster/fanout: retry refused sends (UNAVAILABLE, RATE_LIMITED) with the same
+                         clientMsgId after retryAfterMs plus jitter, within --ack-timeout of the first attempt
   --allow-remote         allow non-loopback targets (never on shared machines)`;
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -108,6 +116,7 @@ export function parseCli(argv: string[]): Options {
         'ack-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         'text-bytes': { type: 'string' },
+        retry: { type: 'boolean' },
         'allow-remote': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -145,6 +154,7 @@ export function parseCli(argv: string[]): Options {
     ackTimeoutMs: int('ack-timeout', v['ack-timeout'], 10_000, 100, 600_000),
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 20_000, 100, 600_000),
     textBytes: int('text-bytes', v['text-bytes'], 64, 40, 4000),
+    retry: Boolean(v.retry),
   };
   if (scenario === 'connect' && v.rate !== undefined) throw new UsageError('connect: use --ramp for the connection rate');
   if (opts.rooms > opts.clients) throw new UsageError('--rooms: more rooms than clients');

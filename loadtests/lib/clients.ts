@@ -10,9 +10,11 @@ export interface AckResult<T> {
   code: string;
   ms: number;
   data?: T;
+  /** The server's `details.retryAfterMs` of a refusal (RATE_LIMITED, or UNAVAILABLE when it shed load). */
+  retryAfterMs?: number;
 }
 
-type Envelope<T> = { ok: true; data: T } | { ok: false; error?: { code?: string } };
+type Envelope<T> = { ok: true; data: T } | { ok: false; error?: { code?: string; details?: { retryAfterMs?: unknown } } };
 
 /** Emits a request and settles with its ack code and latency; never rejects. */
 export function request<T>(socket: ClientSocket, event: string, payload: unknown, timeoutMs: number, startedAt = now()): Promise<AckResult<T>> {
@@ -21,7 +23,10 @@ export function request<T>(socket: ClientSocket, event: string, payload: unknown
       const ms = now() - startedAt;
       if (err) resolve({ code: 'timeout', ms });
       else if (res && res.ok === true) resolve({ code: 'ok', ms, data: res.data });
-      else resolve({ code: res && res.ok === false ? res.error?.code ?? 'BAD_ACK' : 'BAD_ACK', ms });
+      else {
+        const retry = res && res.ok === false ? res.error?.details?.retryAfterMs : undefined;
+        resolve({ code: res && res.ok === false ? res.error?.code ?? 'BAD_ACK' : 'BAD_ACK', ms, ...(typeof retry === 'number' ? { retryAfterMs: retry } : {}) });
+      }
     });
   });
 }

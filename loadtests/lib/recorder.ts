@@ -50,8 +50,8 @@ export interface FinalResult extends RunResult {
 /** The load-defining options, without secrets. */
 export function paramsOf(o: Options, users: 'sign' | 'register'): RunResult['params'] {
   const p: RunResult['params'] = { clients: o.clients, durationS: o.durationS, rampPerSec: o.rampPerSec, ackTimeoutMs: o.ackTimeoutMs };
-  if (o.scenario === 'chat' || o.scenario === 'cluster') Object.assign(p, { rooms: o.rooms, rate: o.rate, textBytes: o.textBytes, drainS: o.drainS });
-  if (o.scenario === 'fanout') Object.assign(p, { rate: o.rate, textBytes: o.textBytes, drainS: o.drainS });
+  if (o.scenario === 'chat' || o.scenario === 'cluster') Object.assign(p, { rooms: o.rooms, rate: o.rate, textBytes: o.textBytes, drainS: o.drainS, retry: o.retry });
+  if (o.scenario === 'fanout') Object.assign(p, { rate: o.rate, textBytes: o.textBytes, drainS: o.drainS, retry: o.retry });
   if (o.scenario === 'history') Object.assign(p, { rate: o.rate, seed: o.seed, pageLimit: o.pageLimit });
   p.users = users === 'sign' ? 'signed' : 'registered';
   return p;

@@ -43,6 +43,9 @@ function detailRows(r: RunResult): Row[] {
     ];
   }
   const rows: Row[] = [
+    ['refused attempts by code (shed)', (x) => codes(d(x).shedAttempts ?? {})],
+    ['retries / gave up (--retry)', (x) => (d(x).retries === undefined ? '-' : `${d(x).retries} / ${d(x).gaveUp}`)],
+    ['first attempt → ok ack ms (--retry)', (x) => (d(x).firstAttemptToAckMs ? lat(d(x).firstAttemptToAckMs) : '-')],
     ['unresolved (timed out, never seen)', (x) => String(d(x).unresolved)],
     ['unexpected / misrouted / unknown', (x) => `${d(x).unexpected} / ${d(x).misrouted} / ${d(x).unknown}`],
   ];

@@ -5,7 +5,7 @@ import { request, type ClientSocket } from '../lib/clients';
 import { DeliveryTracker } from '../lib/delivery';
 import { runPaced } from '../lib/pacer';
 import { paramsOf, type RunResult } from '../lib/recorder';
-import { LatencyStats } from '../lib/stats';
+import { LatencyStats, tally } from '../lib/stats';
 import { closeAll, connectAll, prepareUsers, setupRoom, waitUntil } from './setup';
 import type { ScenarioContext } from './types';
 
@@ -94,6 +94,11 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
   const total = Math.round(opts.rate * opts.durationS);
   const text = (sentAt: number) => `lt ${runId} t=${sentAt.toFixed(3)} `.padEnd(opts.textBytes, '.');
   let acksPending = 0;
+  // Refused attempts by code (each retry's too), retries made, sends given up at their deadline (--retry).
+  const shedAttempts: Record<string, number> = {};
+  let retries = 0;
+  let gaveUp = 0;
+  const sendToAck = new LatencyStats();
   rec.startMeasuring();
   ctx.progress.phase('send', total, () => rec.sent + rec.notSent);
   const pacer = await runPaced({
@@ -114,11 +119,33 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
       tracker.recordSend(id, sender.room, sender.slot, room.length, (s) => room[s].joined, sentAt);
       rec.onSent(sentAt);
       acksPending++;
-      void request(sender.socket, 'message:send', { roomId, clientMsgId: id, text: text(sentAt) }, opts.ackTimeoutMs, sentAt).then((a) => {
-        acksPending--;
-        rec.onAck(a.code, a.ms);
-        tracker.recordAck(id, a.code);
-      });
+      const payload = { roomId, clientMsgId: id, text: text(sentAt) };
+      // Every attempt, the retries too, must be answered before the send's deadline.
+      const deadline = sentAt + opts.ackTimeoutMs;
+      const attempt = (n: number, startedAt: number) => {
+        void request(sender.socket!, 'message:send', payload, Math.max(1, deadline - startedAt), startedAt).then((a) => {
+          if (a.code === 'UNAVAILABLE' || a.code === 'RATE_LIMITED') {
+            tally(shedAttempts, a.code);
+            if (opts.retry) {
+              // The same clientMsgId after retryAfterMs plus up to half of it again (jitter), while the deadline allows.
+              const base = a.retryAfterMs ?? Math.min(5000, 200 * 2 ** Math.min(n, 10));
+              const wait = base * (1 + Math.random() / 2);
+              // A retry is worth making only with time left for an answer (else it is given up, as a client would).
+              if (deadline - (now() + wait) >= Math.min(1000, opts.ackTimeoutMs / 4) && sender.socket?.connected) {
+                retries++;
+                setTimeout(() => attempt(n + 1, now()), wait);
+                return;
+              }
+              gaveUp++;
+            }
+          }
+          acksPending--;
+          rec.onAck(a.code, a.ms);
+          if (a.code === 'ok') sendToAck.record(now() - sentAt);
+          tracker.recordAck(id, a.code);
+        });
+      };
+      attempt(1, sentAt);
     },
   });
   rec.pacerMaxLagMs = pacer.maxLagMs;
@@ -156,6 +183,8 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
       unknown: c.unknown,
       foreign,
       drainWaitMs: Math.round(drainWaitMs),
+      shedAttempts,
+      ...(opts.retry ? { retries, gaveUp, firstAttemptToAckMs: sendToAck.summary() } : {}),
       connectedPerNode: perNode,
       ...(urls.length > 1 ? { sameNodeDeliveryMs: sameNode.summary(), crossNodeDeliveryMs: crossNode.summary() } : {}),
     },

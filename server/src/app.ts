@@ -33,6 +33,8 @@ import { sessionHandlers } from './socket/handlers/session.handlers';
 import type { AppServer } from './socket/types';
 import { createCluster } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
+import { createAdmission } from './overload/admission';
+import { watchOverload } from './overload/signals';
 
 /** The chat's services and state, for tests and operations scripts. */
 export interface Chat {
@@ -88,7 +90,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     redis,
     tokens: createTokenService(config.jwt, (t) => revocation.isRevoked(t)),
     isDraining: () => draining,
+    admission: createAdmission(config.overload),
   };
+  const overload = watchOverload(deps.admission, db.getClient(), metrics.registry);
 
   // Data: repositories, document lock, room counters.
   const data = await openData(deps);
@@ -138,6 +142,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     handlers,
     hooks: [...chatConnectionHooks({ userRooms, presence: services.presence }), guards.hooks],
     extraMiddleware: guards.middleware,
+    admission: deps.admission,
   });
 
   // Start: listen to the other nodes, the presence heartbeat, metrics publishing.
@@ -184,6 +189,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         });
         guards.close();
         emf?.stop();
+        overload.stop();
         await data.counters.close();
         emitter.close();
         domain.close();

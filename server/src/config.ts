@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AdmissionConfig } from './overload/admission';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -112,6 +113,8 @@ export interface Config {
     /** Rooms whose newest page each node keeps in memory (LRU); 0 turns the cache off. */
     cacheRooms: number;
   };
+  /** Admission control under overload (overload/admission.ts; sizing in docs/operations.md). */
+  overload: AdmissionConfig;
 }
 
 export interface AccountsConfig {
@@ -236,6 +239,13 @@ const schema = {
     USERNAME_RESERVED: { type: 'string', pattern: '^[A-Za-z0-9_.,\\s-]*$' },
     HISTORY_READS: { enum: ['auto', 'range', 'points'], default: 'auto' },
     HISTORY_CACHE_ROOMS: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
+    REQUEST_BUDGET_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
+    MAX_PENDING_ACKS_PER_SOCKET: { type: 'integer', minimum: 1, maximum: 100000, default: 64 },
+    MAX_QUEUED_SENDS_PER_ROOM: { type: 'integer', minimum: 1, maximum: 1000000, default: 64 },
+    MAX_QUEUED_SENDS_PER_NODE: { type: 'integer', minimum: 1, maximum: 10000000, default: 1024 },
+    MAX_SEND_WAIT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 250 },
+    MAX_DB_IN_FLIGHT: { type: 'integer', minimum: 1, maximum: 100000, default: 48 },
+    READY_SHED_RATIO: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
   },
 } as const;
 
@@ -377,6 +387,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     emf: { intervalMs: e.METRICS_EMF_INTERVAL_MS, namespace: e.METRICS_EMF_NAMESPACE, service: e.METRICS_EMF_SERVICE ?? null },
     webClient: { enabled: e.WEB_CLIENT ?? nodeEnv === 'development', dir: path.resolve(e.WEB_CLIENT_DIR) },
     history: { reads: e.HISTORY_READS, cacheRooms: e.HISTORY_CACHE_ROOMS },
+    overload: {
+      budgetMs: e.REQUEST_BUDGET_MS,
+      maxPendingPerSocket: e.MAX_PENDING_ACKS_PER_SOCKET,
+      maxSendsPerRoom: e.MAX_QUEUED_SENDS_PER_ROOM,
+      maxSendsPerNode: e.MAX_QUEUED_SENDS_PER_NODE,
+      maxSendWaitMs: e.MAX_SEND_WAIT_MS,
+      maxDbInFlight: e.MAX_DB_IN_FLIGHT,
+      readyShedRatio: e.READY_SHED_RATIO,
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { TokenService } from './domain/auth/token.service';
 import type { Metrics } from './http/metrics';
+import type { Admission } from './overload/admission';
 
 export interface Deps {
   config: Config;
@@ -16,4 +17,6 @@ export interface Deps {
   redis: Redis | null;
   tokens: TokenService;
   isDraining(): boolean;
+  /** Admission control: bounds on the work this node holds, request budgets, shed counts. */
+  admission: Admission;
 }

@@ -75,7 +75,8 @@ export function toErrorBody(err: unknown, log: Logger, requestId?: string): Erro
   if (err instanceof AppError) {
     const body: ErrorBody = { code: err.code, message: err.message };
     if (err.details !== undefined) body.details = err.details;
-    if (err.code === 'UNAVAILABLE') log.warn({ code: err.code }, err.message);
+    // A request shed because of load (details.reason) is routine then: counted in metrics, not logged.
+    if (err.code === 'UNAVAILABLE' && !(err.details as { reason?: unknown } | undefined)?.reason) log.warn({ code: err.code }, err.message);
     return body;
   }
   if (isUnavailableError(err)) {

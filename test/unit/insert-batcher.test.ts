@@ -3,6 +3,8 @@
 // failed command fails all of its documents (none may be acked).
 import { describe, expect, it } from 'vitest';
 import { createInsertBatcher } from '../../server/src/data/insert-batcher';
+import { AppError } from '../../server/src/errors';
+import { withBudget } from '../../server/src/overload/budget';
 
 function fakeCollection(behave: (docs: Array<{ _id: string }>) => Promise<void>) {
   const calls: string[][] = [];
@@ -50,5 +52,25 @@ describe('insert batcher', () => {
     const b = createInsertBatcher<{ _id: string }>(collection);
     const results = await Promise.allSettled(['x', 'y'].map((id) => b.insert({ _id: id })));
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).name : r.value))).toEqual(['MongoNetworkError', 'MongoNetworkError']);
+  });
+
+  it('never sends a document whose request waited past its budget; the others of the batch go out', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { calls, collection } = fakeCollection(async (docs) => {
+      if (docs[0]._id === 'a') await gate;
+    });
+    const b = createInsertBatcher<{ _id: string }>(collection);
+    const expired = () => new AppError('UNAVAILABLE', 'late', { retryAfterMs: 100, reason: 'deadline' });
+    const first = b.insert({ _id: 'a' });
+    await new Promise((r) => setTimeout(r, 5));
+    const late = withBudget(20, expired, () => b.insert({ _id: 'late' }));
+    const patient = withBudget(60_000, expired, () => b.insert({ _id: 'patient' }));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await first).toBe('inserted');
+    expect(await patient).toBe('inserted');
+    await expect(late).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'deadline' } });
+    expect(calls).toEqual([['a'], ['patient']]);
   });
 });

@@ -6,6 +6,7 @@
 import type { mongo } from 'mongoose';
 import { isDuplicateKey } from './ids';
 import { createWriteGate, type WriteGate } from './write-gate';
+import { currentBudget, isExpired, type Budget } from '../overload/budget';
 
 /** What became of one document of a batch. */
 export type InsertOutcome = 'inserted' | 'duplicate';
@@ -19,6 +20,8 @@ export interface InsertBatcher<T> {
 
 interface Pending<T> {
   doc: T;
+  /** The time budget of the request that asked (overload/budget.ts): past it, never sent. */
+  budget: Budget | undefined;
   resolve(outcome: InsertOutcome): void;
   reject(err: unknown): void;
 }
@@ -72,9 +75,17 @@ export function createInsertBatcher<T extends mongo.Document>(collection: mongo.
     draining = true;
     try {
       while (queue.length > 0) {
-        const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+        const taken = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
         queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-        await send(batch);
+        // A document whose request waited past its budget is refused here, before the database
+        // sees it: its client has likely given up, and it must not be stored late.
+        const now = performance.now();
+        const batch: Pending<T>[] = [];
+        for (const p of taken) {
+          if (p.budget && isExpired(p.budget, now)) p.reject(p.budget.expired());
+          else batch.push(p);
+        }
+        if (batch.length > 0) await send(batch);
       }
     } finally {
       draining = false;
@@ -85,7 +96,7 @@ export function createInsertBatcher<T extends mongo.Document>(collection: mongo.
     stats,
     insert(doc: T): Promise<InsertOutcome> {
       return new Promise<InsertOutcome>((resolve, reject) => {
-        queue.push({ doc, resolve, reject });
+        queue.push({ doc, budget: currentBudget(), resolve, reject });
         // A microtask, not a timer: inserts of the same tick share the first command.
         if (!draining) {
           draining = true;

@@ -64,7 +64,7 @@ export function createHistory(deps: Pick<Deps, 'config' | 'log' | 'metrics'>, da
 }
 
 export interface DomainDeps {
-  deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'redis' | 'tokens'>;
+  deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'redis' | 'tokens' | 'admission'>;
   data: Data;
   history: History;
   notifier: Notifier;
@@ -152,6 +152,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       docLock,
       onStored: () => deps.metrics.messagesStored.inc(),
       history: history.reader,
+      sendAdmission: deps.admission,
       historyCache: history.cache,
     }),
     typing: createTypingService(access, notifier, config.typing),

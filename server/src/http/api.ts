@@ -8,6 +8,7 @@ import type { Deps } from '../deps';
 import type { Revocation } from '../data/revocation.store';
 import type { Services } from '../domain/services';
 import { errorMiddleware, notFoundRoute } from './error.middleware';
+import { admissionMiddleware } from './admission.middleware';
 import { healthRouter } from './health.router';
 import { buildOpenApi } from './openapi';
 import { requestContext } from './request-context';
@@ -19,7 +20,7 @@ import { usersRouter } from './routers/users.router';
 import { webClientRouter } from './web-client';
 
 export interface ApiDeps {
-  deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'tokens' | 'isDraining'>;
+  deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'tokens' | 'isDraining' | 'admission'>;
   services: Services;
   revocation: Revocation;
   /** Readiness checks by dependency name. */
@@ -34,10 +35,11 @@ export function mountApi(api: Express, { deps, services, revocation, checks }: A
   api.use(requestContext(log));
   api.use(helmet());
   api.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins }));
-  api.use(healthRouter({ metrics, metricsToken: config.metricsToken, isDraining: deps.isDraining, checks }));
+  api.use(healthRouter({ metrics, metricsToken: config.metricsToken, isDraining: deps.isDraining, checks, isShedding: () => deps.admission.sheddingHard() }));
   api.use(express.json({ limit: '64kb', strict: true }));
   const openApi = buildOpenApi();
   api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
+  api.use('/api/v1', admissionMiddleware(deps.admission));
   api.use('/api/v1', sessionsRouter(tokens, revocation));
   const chat = express.Router();
   chat.use(authRouter(services));

@@ -16,7 +16,7 @@ export interface EmfSource {
   where?: Record<string, readonly string[]>;
 }
 
-/** What the API nodes publish. ShedRequests appears once the overload work adds its counter. */
+/** What the API nodes publish (ShedRequests: requests refused or dropped by admission control, overload/signals.ts). */
 export const API_EMF_SOURCES: readonly EmfSource[] = [
   { name: 'ConnectedSockets', prom: 'chat_connected_sockets', kind: 'gauge' },
   { name: 'SendAckLatencyP99', prom: 'chat_ack_latency_seconds', kind: 'p99', where: { event: ['message:send'] } },

@@ -45,9 +45,8 @@ export function errorMiddleware(err: unknown, req: Request, res: Response, _next
   const body = toErrorBody(mapped, req.log, req.requestId);
   const status = HTTP_STATUS[body.code];
   if (status < 500) req.log.info({ code: body.code, status }, 'request refused');
-  if (body.code === 'RATE_LIMITED') {
-    const ms = (body.details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-    if (ms) res.setHeader('retry-after', String(Math.ceil(ms / 1000)));
-  }
+  // RATE_LIMITED, and UNAVAILABLE when the node shed the request because of load.
+  const ms = (body.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  if (typeof ms === 'number' && ms > 0) res.setHeader('retry-after', String(Math.ceil(ms / 1000)));
   res.status(status).json({ error: body });
 }

@@ -9,6 +9,8 @@ export interface HealthDeps {
   isDraining(): boolean;
   /** Each named dependency answers true when healthy. */
   checks: Record<string, () => Promise<boolean>>;
+  /** True while the node refuses much of its load (overload/admission.ts): not ready then. */
+  isShedding?(): boolean;
 }
 
 function tokenMatches(header: string | undefined, expected: string): boolean {
@@ -27,8 +29,9 @@ export function healthRouter(deps: HealthDeps): Router {
     const results = await Promise.all(names.map((n) => deps.checks[n]().catch(() => false)));
     const checks = Object.fromEntries(names.map((n, i) => [n, results[i] ? 'ok' : 'down']));
     const draining = deps.isDraining();
-    const ready = !draining && results.every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'unavailable', checks });
+    const shedding = deps.isShedding?.() ?? false;
+    const ready = !draining && !shedding && results.every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : draining ? 'draining' : 'unavailable', checks, load: shedding ? 'shedding' : 'ok' });
   });
   router.get('/metrics', async (req, res) => {
     if (deps.metricsToken && !tokenMatches(req.header('authorization'), deps.metricsToken)) {

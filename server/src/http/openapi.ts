@@ -75,7 +75,11 @@ const components: Record<string, Schema> = {
       {
         code: { enum: ERROR_CODES },
         message: str,
-        details: { description: 'VALIDATION_FAILED: a list of { path, message }; RATE_LIMITED: { retryAfterMs, limit? (login and registration: which limit) }; INTERNAL: { requestId }' },
+        details: {
+          description:
+            'VALIDATION_FAILED: a list of { path, message }; RATE_LIMITED: { retryAfterMs, limit? (login and registration: which limit) }; ' +
+            'UNAVAILABLE when the node shed the request because of load: { retryAfterMs, reason: deadline | db | node-sends | room-sends | send-wait } (503 with a Retry-After header; retry with the same clientMsgId after retryAfterMs plus jitter); INTERNAL: { requestId }',
+        },
       },
       ['code', 'message'],
     ),
@@ -234,11 +238,15 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
       '/readyz': {
         get: {
           tags: ['operations'],
-          summary: 'Readiness: MongoDB (and Redis) answer and the node is not draining',
+          summary: 'Readiness: MongoDB (and Redis) answer, the node is not draining and not shedding load',
           security: [],
           responses: {
-            ...ok(200, 'ready', closed({ status: { const: 'ready' }, checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } } })),
-            ...ok(503, 'not ready', closed({ status: { enum: ['draining', 'unavailable'] }, checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } } })),
+            ...ok(200, 'ready', closed({ status: { const: 'ready' }, checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } }, load: { const: 'ok' } })),
+            ...ok(
+              503,
+              'not ready (load: shedding while the node refuses much of its load)',
+              closed({ status: { enum: ['draining', 'unavailable'] }, checks: { type: 'object', additionalProperties: { enum: ['ok', 'down'] } }, load: { enum: ['ok', 'shedding'] } }),
+            ),
           },
         },
       },

@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { toErrorBody } from '../errors';
 import { authMiddleware, handshakeError } from './auth.middleware';
 import { socketHandlers, type SocketHandler } from './define-handler';
+import type { Admission } from '../overload/admission';
 import { userChannel } from './room-names';
 import { clearExpiry, scheduleExpiry } from './session';
 import type { AppServer, AppSocket } from './types';
@@ -40,6 +41,8 @@ export interface IoDeps {
   handlers: SocketHandler[];
   hooks: ConnectionHooks[];
   extraMiddleware?: Array<(socket: AppSocket, next: (err?: Error) => void) => void>;
+  /** Bounds on the work the node holds (overload/admission.ts). */
+  admission?: Admission;
 }
 
 /** The io server on the HTTP server; it serves no socket until serveSockets(). */
@@ -73,7 +76,7 @@ export function serveSockets(io: AppServer, deps: IoDeps): void {
     );
   });
 
-  const attachHandlers = socketHandlers(deps.handlers, deps.metrics, socketLog);
+  const attachHandlers = socketHandlers(deps.handlers, deps.metrics, socketLog, deps.admission);
   // Shared by every socket (`this` is the socket): a connected socket holds no closure for it.
   function onDisconnect(this: AppSocket, reason: string): void {
     disconnected(this, reason);

@@ -6,6 +6,8 @@ import type { Validator } from '../contracts/validate';
 import { toErrorBody } from '../errors';
 import type { Metrics } from '../http/metrics';
 import type { Logger } from '../logger';
+import type { Admission } from '../overload/admission';
+import { isShed } from '../overload/budget';
 import type { AppSocket } from './types';
 
 export interface HandlerContext {
@@ -37,12 +39,22 @@ export function defineHandler<P>(
   };
 }
 
+/** Requests that never touch the database: admitted whatever its load (their own limits apply). */
+const NO_DB = new Set<string>(['typing:start', 'typing:stop', 'auth:refresh']);
+
 /**
  * Builds, once per server, one listener per event shared by every socket (Socket.IO calls
  * an event listener with `this` = the socket), so a connected socket holds no closure per
  * event; returns what registers them on a socket. `socketLog` makes a socket's child logger.
+ * `admission` (when given) bounds the acks a socket waits for and the node's database load,
+ * and gives each request its time budget.
  */
-export function socketHandlers(handlers: SocketHandler[], metrics: Metrics, socketLog: (socket: AppSocket) => Logger): (socket: AppSocket) => void {
+export function socketHandlers(
+  handlers: SocketHandler[],
+  metrics: Metrics,
+  socketLog: (socket: AppSocket) => Logger,
+  admission?: Admission,
+): (socket: AppSocket) => void {
   const listeners = handlers.map((h) => {
     const handle = (socket: AppSocket, args: unknown[]): void => {
       // A client may emit with only a callback: then the callback is the first argument.
@@ -69,13 +81,21 @@ export function socketHandlers(handlers: SocketHandler[], metrics: Metrics, sock
         ack = undefined;
       }
       const started = process.hrtime.bigint();
+      let release: ((shedLater: boolean) => void) | null = null;
       void Promise.resolve()
-        .then(() => h.run(ctx, payload))
+        .then(() => {
+          if (!admission) return h.run(ctx, payload);
+          release = admission.enter(socket, !NO_DB.has(h.event));
+          return admission.withBudget(() => h.run(ctx, payload));
+        })
         .then(
           (data): AckResponse => ({ ok: true, data: data ?? {} }),
-          (err: unknown): AckResponse => ({ ok: false, error: toErrorBody(err, ctx.log.child({ event: h.event })) }),
+          // A shed request is routine under load: answered without a log line (metrics count it).
+          (err: unknown): AckResponse =>
+            isShed(err) ? { ok: false, error: { code: err.code, message: err.message, details: err.details } } : { ok: false, error: toErrorBody(err, ctx.log.child({ event: h.event })) },
         )
         .then((response) => {
+          (release as ((shedLater: boolean) => void) | null)?.(!response.ok && (response.error.details as { reason?: unknown } | undefined)?.reason !== undefined);
           const outcome = response.ok ? 'ok' : response.error.code;
           metrics.eventsHandled.inc({ event: h.event, outcome });
           metrics.ackLatency.observe({ event: h.event, outcome }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -18,6 +18,7 @@ import { BoundedMap } from '../../lib/bounded-map';
 import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
+import { checkBudget, isShed } from '../../overload/budget';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -32,6 +33,13 @@ export interface MessageServiceDeps {
   history: HistoryReader;
   /** The newest pages this node keeps: told of every edit, delete and reaction. */
   historyCache?: HistoryCache | null;
+  /** Bounds on the sends a node holds per room and in all (overload/admission.ts); none when absent. */
+  sendAdmission?: SendAdmission;
+}
+
+/** Runs a send within this node's bounds, or throws the refusal at once. */
+export interface SendAdmission {
+  send<T>(roomId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export interface SendInput {
@@ -43,7 +51,7 @@ export interface SendInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -84,62 +92,77 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     }
   }
 
-  const service = {
-    async send(userId: string, input: SendInput): Promise<MessageDto> {
-      const consumed = await consumeUnlessRetry(userId, input.clientMsgId);
-      await access.memberRole(input.roomId, userId);
-      const roomId = input.roomId;
-      if (input.replyTo !== undefined) {
-        const parent = await repos.messages.findById(input.replyTo);
-        if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
+  /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
+  async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
+    await access.memberRole(input.roomId, userId);
+    const roomId = input.roomId;
+    if (input.replyTo !== undefined) {
+      const parent = await repos.messages.findById(input.replyTo);
+      if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
+    }
+    const { message, created } = await lock.run(roomId, async () => {
+      // The room's turn may have come too late: dropped before the database, never stored late.
+      checkBudget();
+      // This node's own last seq, else the exact one: a stale hint only costs a retry.
+      const hint = lastSeqHint.get(roomId) ?? (await counters.lastSeq(roomId));
+      const result = await repos.messages.insertNext(
+        {
+          roomId,
+          senderId: userId,
+          clientMsgId: input.clientMsgId,
+          idemKey: idempotencyKey(userId, input.clientMsgId),
+          text: input.text,
+          replyTo: input.replyTo ?? null,
+          createdAt: new Date(),
+          editedAt: null,
+          deletedAt: null,
+          reactions: {},
+        },
+        hint,
+        () => counters.lastSeq(roomId),
+      );
+      if (result.created) {
+        rememberSeq(roomId, result.message.seq);
+        // The room's lastSeq and the sender's read mark (sending marks the room read up to
+        // one's own message) are exact in the counters at once, and checkpointed to the
+        // database later: not a database write per message.
+        await counters.recordSent(roomId, result.message.seq, result.message.createdAt, userId);
+        // Announced inside the lock: this node emits a room's messages in seq order.
+        notifier.messageNew(toMessageDto(result.message));
       }
-      const { message, created } = await lock.run(roomId, async () => {
-        // This node's own last seq, else the exact one: a stale hint only costs a retry.
-        const hint = lastSeqHint.get(roomId) ?? (await counters.lastSeq(roomId));
-        const result = await repos.messages.insertNext(
-          {
-            roomId,
-            senderId: userId,
-            clientMsgId: input.clientMsgId,
-            idemKey: idempotencyKey(userId, input.clientMsgId),
-            text: input.text,
-            replyTo: input.replyTo ?? null,
-            createdAt: new Date(),
-            editedAt: null,
-            deletedAt: null,
-            reactions: {},
-          },
-          hint,
-          () => counters.lastSeq(roomId),
-        );
-        if (result.created) {
-          rememberSeq(roomId, result.message.seq);
-          // The room's lastSeq and the sender's read mark (sending marks the room read up to
-          // one's own message) are exact in the counters at once, and checkpointed to the
-          // database later: not a database write per message.
-          await counters.recordSent(roomId, result.message.seq, result.message.createdAt, userId);
-          // Announced inside the lock: this node emits a room's messages in seq order.
-          notifier.messageNew(toMessageDto(result.message));
-        }
-        return result;
-      });
-      const dto = toMessageDto(message);
-      if (!created) {
-        // A retry: not a new send, so it does not count against the rate limit.
-        if (consumed) await sendLimiter.refund(userId);
-        if (message.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
-        // Re-announced (a node that died before broadcasting is covered by the sender's retry;
-        // receivers drop a seq they already delivered) and re-enqueued (the first attempt may
-        // have died before enqueuing; the event id derives from the message, so it is delivered once).
-        // The counters too: the first attempt may have died before recording them.
-        await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
-        notifier.messageNew(dto);
-        await events.publish('message.created', { message: dto });
-        return dto;
-      }
-      onStored?.();
+      return result;
+    });
+    const dto = toMessageDto(message);
+    if (!created) {
+      // A retry: not a new send, so it does not count against the rate limit.
+      if (consumed) await sendLimiter.refund(userId);
+      if (message.roomId !== input.roomId) throw errors.conflict('clientMsgId already used for another room');
+      // Re-announced (a node that died before broadcasting is covered by the sender's retry;
+      // receivers drop a seq they already delivered) and re-enqueued (the first attempt may
+      // have died before enqueuing; the event id derives from the message, so it is delivered once).
+      // The counters too: the first attempt may have died before recording them.
+      await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
+      notifier.messageNew(dto);
       await events.publish('message.created', { message: dto });
       return dto;
+    }
+    onStored?.();
+    await events.publish('message.created', { message: dto });
+    return dto;
+  }
+
+  const service = {
+    async send(userId: string, input: SendInput): Promise<MessageDto> {
+      // Its turn behind this sender's earlier sends may have come too late to be worth storing.
+      checkBudget();
+      const consumed = await consumeUnlessRetry(userId, input.clientMsgId);
+      try {
+        return await store(userId, input, consumed);
+      } catch (err) {
+        // Dropped for load before it was stored: the send did not happen, so it costs no budget.
+        if (consumed && isShed(err)) await sendLimiter.refund(userId);
+        throw err;
+      }
     },
 
     async edit(userId: string, input: { messageId: string; text: string }): Promise<MessageDto> {
@@ -200,7 +223,11 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     peerStored(roomId: string, seq: number): void {
       rememberSeq(roomId, seq);
     },
-    send: (userId: string, input: SendInput) => senderLock.run(userId, () => service.send(userId, input)),
+    // Admission first: a send over the room's or the node's bound is refused before it queues.
+    send: (userId: string, input: SendInput) => {
+      const run = () => senderLock.run(userId, () => service.send(userId, input));
+      return sendAdmission ? sendAdmission.send(input.roomId, run) : run();
+    },
     markRead: (userId: string, input: { roomId: string; seq: number }) => docLock.run(lockKeys.membership(input.roomId, userId), () => service.markRead(userId, input)),
     edit: (userId: string, input: { messageId: string; text: string }) => docLock.run(lockKeys.message(input.messageId), () => service.edit(userId, input)),
     delete: (userId: string, input: { messageId: string }) => docLock.run(lockKeys.message(input.messageId), () => service.delete(userId, input)),

@@ -1,0 +1,224 @@
+// Admission control: bounds the work one node holds (requests waiting for an answer per
+// socket, sends queued per room and per node, database operations in flight) and refuses
+// at once, with a time to come back, what it cannot serve in time. A request that waited
+// past its budget is dropped before it reaches the database (budget.ts). Also keeps the
+// figures /metrics and /readyz report. See docs/operations.md, "Overload", for sizing.
+import { performance } from 'node:perf_hooks';
+import type { AppError } from '../errors';
+import { shedError, withBudget, type ShedReason } from './budget';
+
+export interface AdmissionConfig {
+  /** A request not at the database after this long is dropped (0: no budget). */
+  budgetMs: number;
+  /** Requests of one socket waiting for their ack; beyond: RATE_LIMITED. */
+  maxPendingPerSocket: number;
+  /** Sends of one room in progress on this node (waiting for the room's turn or storing). */
+  maxSendsPerRoom: number;
+  /** Sends in progress on this node. */
+  maxSendsPerNode: number;
+  /**
+   * Target time for a send, admission to answer (0: off). The node's send limit adapts to it:
+   * it shrinks by a tenth (at most every 100 ms) while sends take longer, and grows back by
+   * one per limit's worth of sends that are faster, between 64 and maxSendsPerNode. Self-sizing: the queue stays at what
+   * the node clears in this time, whatever its capacity, where the count bounds are set by hand.
+   * A room refuses a new send when the sends ahead of it, at the time a send holds the room
+   * lately, would take longer (only past 48 sends ahead: shorter bursts always pass).
+   */
+  maxSendWaitMs: number;
+  /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
+  maxDbInFlight: number;
+  /** /readyz answers 503 while at least this share of the last 2 s of requests was shed (0: never). */
+  readyShedRatio: number;
+}
+
+const WINDOW_BUCKETS = 4;
+const BUCKET_MS = 500;
+/** Fewer requests than this in the window never make the node "shedding hard". */
+const MIN_WINDOW_REQUESTS = 20;
+/** The adaptive send limit never goes below this: a burst of this many sends on a slow node still passes. */
+const MIN_SEND_LIMIT = 64;
+/** The limit shrinks at most once per this interval (one shrink per round of slow answers, not one per answer). */
+const SHRINK_EVERY_MS = 100;
+/** A room's expected-wait check applies only past this many sends ahead: a burst of this many into one room always passes (clients and the suites send 40 at once). */
+const MIN_ROOM_SENDS_FOR_WAIT = 48;
+/** Weight of the newest send in the moving means of send time. */
+const ALPHA = 0.2;
+
+export interface AdmissionStats {
+  sendsInProgress: number;
+  /** The most sends any one room has in progress. */
+  busiestRoomSends: number;
+  pendingAcks: number;
+  dbInFlight: number;
+  /** Moving mean of how long recent sends took, admission to answer (ms). */
+  sendMs: number;
+  /** The adaptive limit on sends in progress (maxSendWaitMs). */
+  sendLimit: number;
+  shed: Record<ShedReason, number>;
+}
+
+export type Admission = ReturnType<typeof createAdmission>;
+
+export function createAdmission(cfg: AdmissionConfig, now: () => number = () => performance.now()) {
+  const pendingBySocket = new WeakMap<object, number>();
+  let pendingAcks = 0;
+  // Per room with sends in progress: how many, and the moving mean of the time one send holds
+  // the room (a room's sends are stored one after another: a send took (sends ahead + 1) × that).
+  const roomSends = new Map<string, { n: number; turnMs: number }>();
+  let sendsInProgress = 0;
+  let dbInFlight = 0;
+  const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'send-wait': 0, 'socket-pending': 0 };
+  // Moving means of how long an admitted send took (from admission to its answer), and of a database command.
+  let sendMs = 0;
+  // The adaptive limit on sends in progress (AIMD on send time, see maxSendWaitMs).
+  let sendLimit = cfg.maxSendsPerNode;
+  let lastShrink = -Infinity;
+  let dbMs = 2;
+  // Admitted and shed requests per 500 ms bucket, for readiness.
+  const window = Array.from({ length: WINDOW_BUCKETS }, () => ({ at: 0, admitted: 0, shed: 0 }));
+  let hard = false;
+  const onShed: Array<(reason: ShedReason) => void> = [];
+
+  const bucket = () => {
+    const at = Math.floor(now() / BUCKET_MS);
+    const b = window[at % WINDOW_BUCKETS];
+    if (b.at !== at) Object.assign(b, { at, admitted: 0, shed: 0 });
+    return b;
+  };
+
+
+  /** When to come back: about twice what a send takes now, 100 ms to 10 s (clients add jitter). */
+  /**
+   * When to come back: about twice what a send takes now, longer the more the node sheds
+   * (so that retries do not come back as a second flood), 100 ms to 10 s; clients add jitter.
+   */
+  const retryAfterMs = (base = sendMs) => Math.min(10_000, Math.max(100, 2 * base * (1 + 4 * shedRatio())));
+  const tooSlow = (ms: number) => cfg.maxSendWaitMs > 0 && ms > cfg.maxSendWaitMs;
+
+  /** Share of the requests of the last 2 s that were shed (0 with too few to say). */
+  function shedRatio(): number {
+    const cur = Math.floor(now() / BUCKET_MS);
+    let admitted = 0;
+    let refused = 0;
+    for (const b of window) {
+      if (cur - b.at >= WINDOW_BUCKETS) continue;
+      admitted += b.admitted;
+      refused += b.shed;
+    }
+    const total = admitted + refused;
+    return total >= MIN_WINDOW_REQUESTS ? refused / total : 0;
+  }
+
+  function refuse(reason: ShedReason, base?: number): AppError {
+    shed[reason] += 1;
+    bucket().shed += 1;
+    for (const f of onShed) f(reason);
+    return shedError(reason, retryAfterMs(base));
+  }
+
+  return {
+    config: cfg,
+
+    /**
+     * Takes one ack slot of a socket and checks the node's database pressure; returns the
+     * release (told whether the request was shed later on), or throws the refusal.
+     * `touchesDb: false` (typing, token refresh) skips the database check.
+     */
+    enter(socket: object, touchesDb = true): (shedLater: boolean) => void {
+      const pending = pendingBySocket.get(socket) ?? 0;
+      if (pending >= cfg.maxPendingPerSocket) throw refuse('socket-pending');
+      if (touchesDb && dbInFlight >= cfg.maxDbInFlight) throw refuse('db', dbMs * dbInFlight);
+      pendingBySocket.set(socket, pending + 1);
+      pendingAcks += 1;
+      let released = false;
+      return (shedLater) => {
+        if (released) return;
+        released = true;
+        // Counted for readiness once its fate is known: a send refused by its room's bound is not "admitted".
+        if (!shedLater) bucket().admitted += 1;
+        pendingAcks -= 1;
+        const left = (pendingBySocket.get(socket) ?? 1) - 1;
+        if (left > 0) pendingBySocket.set(socket, left);
+        else pendingBySocket.delete(socket);
+      };
+    },
+
+    /** A REST request: the database check only (HTTP has no per-connection queue of ours). */
+    enterHttp(): void {
+      if (dbInFlight >= cfg.maxDbInFlight) throw refuse('db', dbMs * dbInFlight);
+      bucket().admitted += 1;
+    },
+
+    /** Runs fn with the request budget: past it, checkBudget() throws the deadline refusal. */
+    withBudget<T>(fn: () => T): T {
+      return withBudget(cfg.budgetMs, () => refuse('deadline'), fn);
+    },
+
+    /** Runs one send within the room's and the node's bounds, or refuses it at once. */
+    async send<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+      const room = roomSends.get(roomId) ?? { n: 0, turnMs: 0 };
+      const ahead = room.n;
+      if (sendsInProgress >= cfg.maxSendsPerNode) throw refuse('node-sends');
+      if (ahead >= cfg.maxSendsPerRoom) throw refuse('room-sends', ahead * room.turnMs);
+      // The room's queue: this send would wait for the `ahead` sends before it.
+      if (ahead >= MIN_ROOM_SENDS_FOR_WAIT && tooSlow((ahead + 1) * room.turnMs)) throw refuse('send-wait', (ahead + 1) * room.turnMs);
+      if (cfg.maxSendWaitMs > 0 && sendsInProgress >= sendLimit) throw refuse('send-wait');
+      room.n += 1;
+      roomSends.set(roomId, room);
+      sendsInProgress += 1;
+      const started = now();
+      try {
+        return await fn();
+      } finally {
+        const took = now() - started;
+        const turn = took / (ahead + 1);
+        room.turnMs = room.turnMs === 0 ? turn : room.turnMs + ALPHA * (turn - room.turnMs);
+        sendMs = sendMs === 0 ? took : sendMs + ALPHA * (took - sendMs);
+        if (!tooSlow(took)) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
+        else if (started - lastShrink > SHRINK_EVERY_MS) {
+          // Only sends admitted after the last shrink count: those before it were admitted under the old limit.
+          lastShrink = now();
+          sendLimit = Math.max(MIN_SEND_LIMIT, sendLimit * 0.9);
+        }
+        sendsInProgress -= 1;
+        room.n -= 1;
+        // No send left: no queue either, so the next burst starts from a clean slate.
+        if (room.n === 0) roomSends.delete(roomId);
+      }
+    },
+
+    /** Database operation accounting (driver pool and command events: signals.ts). */
+    dbStarted(): void {
+      dbInFlight += 1;
+    },
+    dbFinished(): void {
+      dbInFlight = Math.max(0, dbInFlight - 1);
+    },
+    dbCommandTook(ms: number): void {
+      dbMs += 0.05 * (ms - dbMs);
+    },
+
+    /** Called with the reason of every refusal (metrics). */
+    onShed(f: (reason: ShedReason) => void): void {
+      onShed.push(f);
+    },
+
+    /**
+     * True while the node sheds a large share of what it is asked (the load balancer should
+     * send new connections elsewhere); with hysteresis, so readiness does not flap.
+     */
+    sheddingHard(): boolean {
+      if (cfg.readyShedRatio <= 0) return false;
+      bucket();
+      const ratio = shedRatio();
+      hard = hard ? ratio >= cfg.readyShedRatio / 2 : ratio >= cfg.readyShedRatio;
+      return hard;
+    },
+
+    stats(): AdmissionStats {
+      let busiest = 0;
+      for (const r of roomSends.values()) busiest = Math.max(busiest, r.n);
+      return { sendsInProgress, busiestRoomSends: busiest, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), shed: { ...shed } };
+    },
+  };
+}
