@@ -108,6 +108,31 @@ describe('overload: admission with tiny bounds', () => {
     expect((await history(a.socket, room.id)).items.map((m) => m.text)).toEqual(['parent']);
   });
 
+  it('a history page whose budget ran out stops before its lookups: no database command after the deadline', async () => {
+    const a = await t.person();
+    const room = await createRoom(a.socket, { type: 'public' });
+    for (let i = 0; i < 20; i++) await sendMessage(a.socket, room.id, `m${i}`);
+    // The page is asked for after its reader was held past the whole budget (1.5 s).
+    const messages = repos().messages;
+    const originals = { page: messages.page, pageByPoints: messages.pageByPoints };
+    let findsAtDeadline = -1;
+    for (const name of ['page', 'pageByPoints'] as const) {
+      messages[name] = async (...args: any[]) => {
+        await sleep(1800);
+        findsAtDeadline = await metric(t.url, 'chat_db_commands_total', 'command="find"');
+        return originals[name](...args);
+      };
+    }
+    undo = () => Object.assign(messages, originals);
+    const late = await request(a.socket, 'message:history', { roomId: room.id, afterSeq: 0, limit: 100 });
+    expect(expectAckError(late, 'UNAVAILABLE').details).toMatchObject({ reason: 'deadline', retryAfterMs: expect.any(Number) });
+    expect(findsAtDeadline).toBeGreaterThan(0);
+    expect(await metric(t.url, 'chat_db_commands_total', 'command="find"')).toBe(findsAtDeadline);
+    undo();
+    undo = null;
+    expect((await request(a.socket, 'message:history', { roomId: room.id, afterSeq: 0, limit: 100 })).data.items).toHaveLength(20);
+  });
+
   it('REST: a post over the bound is 503 UNAVAILABLE with retryAfterMs and a Retry-After header', async () => {
     const a = await t.person();
     const room = await createRoom(a.socket, { type: 'public' });

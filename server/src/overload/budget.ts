@@ -23,6 +23,14 @@ export function withBudget<T>(budgetMs: number, expired: () => AppError, fn: () 
   return current.run({ startedAt, deadline: startedAt + budgetMs, expired }, fn);
 }
 
+/**
+ * Runs fn with no request budget: background work a request set off (a timer it armed, such
+ * as a live-delivery gap fill) would otherwise inherit the request's deadline.
+ */
+export function outsideBudget<T>(fn: () => T): T {
+  return current.exit(fn);
+}
+
 /** The budget of the request running now, if any (background work has none). */
 export function currentBudget(): Budget | undefined {
   return current.getStore();

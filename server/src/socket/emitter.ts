@@ -10,6 +10,7 @@ import type { MessageDto } from '../contracts/dto';
 import type { Notifier } from '../domain/notifier';
 import type { Peers } from '../domain/peers';
 import type { Metrics } from '../http/metrics';
+import { outsideBudget } from '../overload/budget';
 import { MessageFanout } from './message-fanout';
 import { roomChannel, userChannel } from './room-names';
 import type { AppServer, AppSocket } from './types';
@@ -52,7 +53,8 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       io.local.to(roomChannel(m.roomId)).emit('message:new', m);
       count('message:new');
     },
-    loadRange,
+    // The gap fill runs on a timer armed inside some send: not bound by that send's budget.
+    loadRange: (roomId, from, to) => outsideBudget(() => loadRange(roomId, from, to)),
     onError,
   });
 

@@ -8,6 +8,7 @@
 // first), so the first missing seq walking away from a present one is an end of the run.
 // Only a page that starts below the oldest stored message (retention) has to search for
 // it: a binary search by `_id`, O(log n) lookups, never a scan.
+import { checkBudget } from '../../overload/budget';
 import type { Model } from 'mongoose';
 import { messageDocId } from '../ids';
 import type { MessageDoc } from '../models';
@@ -34,8 +35,16 @@ const MAX_POINT_RANGE = 200;
 const PAGE_CONCURRENCY = 4;
 
 export function messagePoints(Message: Model<MessageDoc>) {
-  const one = (roomId: string, seq: number) => Message.findById(messageDocId(roomId, seq)).lean<MessageDoc>().exec();
-  const exists = async (roomId: string, seq: number) => seq >= 1 && (await Message.exists({ _id: messageDocId(roomId, seq) })) !== null;
+  // Each lookup first checks the asking request's budget (overload/budget.ts): a page of ~100
+  // lookups whose client has given up stops there instead of holding the database for the rest.
+  const one = (roomId: string, seq: number) => {
+    checkBudget();
+    return Message.findById(messageDocId(roomId, seq)).lean<MessageDoc>().exec();
+  };
+  const exists = async (roomId: string, seq: number) => {
+    checkBudget();
+    return seq >= 1 && (await Message.exists({ _id: messageDocId(roomId, seq) })) !== null;
+  };
 
   /** The messages at seqs from..to (null where absent), PAGE_CONCURRENCY lookups at a time. */
   async function batch(roomId: string, from: number, to: number): Promise<Array<MessageDoc | null>> {

@@ -18,6 +18,7 @@ import type { MessageDoc, Models } from '../models';
 import { messageDocId } from '../ids';
 import { createInsertBatcher } from '../insert-batcher';
 import type { WriteGate } from '../write-gate';
+import { checkBudget } from '../../overload/budget';
 import { findByIds, type LookupOptions } from './by-ids';
 import { messagePoints, type HistoryQuery } from './message-points';
 
@@ -37,6 +38,7 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
   };
 
   async function pageByRange(roomId: string, q: HistoryQuery): Promise<{ items: MessageDoc[]; hasMore: boolean }> {
+    checkBudget(); // a client that gave up costs no range query
     if (q.afterSeq !== undefined) {
       const docs = await Message.find({ roomId, seq: { $gt: q.afterSeq } }).sort({ seq: 1 }).limit(q.limit + 1).lean<MessageDoc[]>().exec();
       return { items: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
