@@ -2,13 +2,11 @@
 // displayName, avatarUrl and statusText; user:updated reaches every socket that shares a room
 // with the user (once, however many rooms), on one node and across two nodes with Redis;
 // hostile input is refused and changes nothing; username prefix search is bounded and paged.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp, type App } from '../../server/src/app';
-import { loadConfig } from '../../server/src/config';
-import { createLogger } from '../../server/src/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsernameIndex } from '../../server/src/domain/users/username-index';
-import { freshMongoUri, startTestApp, testEnv, type TestApp } from '../helpers/app';
+import { startTestApp, type TestApp } from '../helpers/app';
 import { collect, eventsUntil, request, waitFor } from '../helpers/clients';
+import { startNodes } from '../helpers/nodes';
 import {
   api,
   CHAT_ENV,
@@ -224,20 +222,15 @@ describe('profiles: one node', () => {
 });
 
 describe('profiles: two nodes with Redis', () => {
-  const apps: App[] = [];
+  let nodes: TestApp[] = [];
   const urls: string[] = [];
   beforeAll(async () => {
-    const { uri } = freshMongoUri('prof2');
-    for (let i = 0; i < 2; i++) {
-      const config = loadConfig(testEnv({ ...ENV, MONGODB_URI: uri, REDIS_URL: inject('redisUrl'), NODE_ID: `prof-${i}` }));
-      const app = await createApp(config, { log: createLogger('silent') });
-      urls.push(`http://127.0.0.1:${await app.listen()}`);
-      apps.push(app);
-    }
+    nodes = await startNodes(2, ENV);
+    urls.push(...nodes.map((n) => n.url));
   });
   afterAll(async () => {
     closeClients();
-    await Promise.all(apps.map((a) => a.close()));
+    await Promise.all(nodes.map((n) => n.close()));
   });
 
   it('an update on one node reaches room-mates and the user’s sockets on both nodes; search sees users registered on either', async () => {
