@@ -31,14 +31,19 @@ describe('typing: one socket’s start and stop are handled in the order sent', 
     for (const n of nodes ?? []) await n.close();
   });
 
-  it('a slow start is not overtaken by the stop sent after it: receivers on both nodes end on typing false', async () => {
+  /** A typist on node a, receivers on a and b subscribed to their room, and what each receiver sees. */
+  async function typingRoom() {
     const [a, b] = nodes;
     const [typist, near, far] = await Promise.all([registerUser(a.url), registerUser(a.url), registerUser(a.url)]);
     const t = await connectUser(a.url, typist);
     const receivers = [await connectUser(a.url, near), await connectUser(b.url, far)];
     const room = await createRoom(t, { type: 'public', memberIds: [near.id, far.id] });
     await subscribed([[a, receivers[0]], [b, receivers[1]]], room.id);
-    const seen = receivers.map((s) => collect<Typing>(s, 'typing'));
+    return { a, typist, t, room, receivers, seen: receivers.map((s) => collect<Typing>(s, 'typing')) };
+  }
+
+  it('a slow start is not overtaken by the stop sent after it: receivers on both nodes end on typing false', async () => {
+    const { a, typist, t, room, receivers, seen } = await typingRoom();
 
     // The start's membership check misses the cache and its read is slow; the stop's is not held.
     a.app.chat.membershipCache.forgetLocal(room.id, typist.id);
@@ -75,13 +80,7 @@ describe('typing: one socket’s start and stop are handled in the order sent', 
   });
 
   it('a burst of alternating starts and stops ends in the state of the last one sent, on both nodes', async () => {
-    const [a, b] = nodes;
-    const [typist, near, far] = await Promise.all([registerUser(a.url), registerUser(a.url), registerUser(a.url)]);
-    const t = await connectUser(a.url, typist);
-    const receivers = [await connectUser(a.url, near), await connectUser(b.url, far)];
-    const room = await createRoom(t, { type: 'public', memberIds: [near.id, far.id] });
-    await subscribed([[a, receivers[0]], [b, receivers[1]]], room.id);
-    const seen = receivers.map((s) => collect<Typing>(s, 'typing'));
+    const { a, typist, t, room, seen } = await typingRoom();
     for (const last of ['typing:stop', 'typing:start'] as const) {
       a.app.chat.membershipCache.forgetLocal(room.id, typist.id);
       const acks = Array.from({ length: 20 }, (_, i) => request(t, i % 2 === 0 ? 'typing:start' : 'typing:stop', { roomId: room.id }));
