@@ -140,6 +140,8 @@ async function main(): Promise<void> {
       // answered UNAVAILABLE before the client gives up on it (docs/operations.md, "Overload").
       REQUEST_BUDGET_MS: '2500',
     };
+    // CHAOS_NODE_<NAME>=value sets <NAME> on every node (a bound or a log level to try without editing this file).
+    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('CHAOS_NODE_') && v !== undefined) env[k.slice('CHAOS_NODE_'.length)] = v;
     const ports = await Promise.all(Array.from({ length: NODES }, () => freeTcpPort()));
     if (LOG_DIR) fs.mkdirSync(LOG_DIR, { recursive: true });
     nodes.push(...ports.map((port, i) => chaosNode(`chaos-${i + 1}`, port, env, LOG_DIR ? path.join(LOG_DIR, `chaos-${i + 1}.log`) : undefined)));

@@ -108,6 +108,19 @@ describe('overload: admission with tiny bounds', () => {
     expect((await history(a.socket, room.id)).items.map((m) => m.text)).toEqual(['parent']);
   });
 
+  it('a retry of a stored send is answered from its `_id`: no insert, no query on idemKey (a scan on the embedded database)', async () => {
+    const a = await t.person();
+    const room = await createRoom(a.socket, { type: 'public' });
+    const clientMsgId = cmid();
+    const first = await sendMessage(a.socket, room.id, 'once', { clientMsgId });
+    const insertsBefore = await metric(t.url, 'chat_db_commands_total', 'command="insert"');
+    const again = await sendMessage(a.socket, room.id, 'once', { clientMsgId });
+    expect(again).toMatchObject({ id: first.id, seq: first.seq });
+    // Before, the retry's insert failed on the idempotency key and was followed by a query on it.
+    expect(await metric(t.url, 'chat_db_commands_total', 'command="insert"')).toBe(insertsBefore);
+    expect((await history(a.socket, room.id)).items.map((m) => m.id)).toEqual([first.id]);
+  });
+
   it('a history page whose budget ran out stops before its lookups: no database command after the deadline', async () => {
     const a = await t.person();
     const room = await createRoom(a.socket, { type: 'public' });

@@ -63,6 +63,19 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   // (a stale hint only costs a duplicate-key retry). Bounded: oldest rooms are forgotten.
   const lastSeqHint = new BoundedMap<string, number>(10_000);
   const rememberSeq = (roomId: string, seq: number) => lastSeqHint.set(roomId, Math.max(lastSeqHint.get(roomId) ?? 0, seq));
+  // idemKey -> _id of the messages this node stored or answered lately. A client's retry of a
+  // send that was stored (its ack lost or late, or the app repeating itself) is then one `_id`
+  // lookup, outside the room's turn; otherwise it is a query on idemKey, which the embedded
+  // database answers with a collection scan that holds up every command behind it (measured
+  // at 150-950 ms each under overload, docs/benchmarks.md). A miss (another node, a restart)
+  // still finds the message that way. Bounded: the oldest keys are forgotten.
+  const recentSends = new BoundedMap<string, string>(50_000);
+  async function alreadySent(idemKey: string): Promise<MessageDoc | null> {
+    const id = recentSends.get(idemKey);
+    if (id === undefined) return null;
+    const message = await repos.messages.findById(id);
+    return message?.idemKey === idemKey ? message : null;
+  }
 
   /** A message the caller may act on: NOT_FOUND if missing, FORBIDDEN if not a member of its room. */
   async function visibleMessage(userId: string, id: string) {
@@ -87,7 +100,10 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       return true;
     } catch (err) {
       // Only looked up when limited: the common path costs no extra query.
-      if (err instanceof AppError && err.code === 'RATE_LIMITED' && (await repos.messages.findByIdemKey(idempotencyKey(userId, clientMsgId)))) return false;
+      if (err instanceof AppError && err.code === 'RATE_LIMITED') {
+        const key = idempotencyKey(userId, clientMsgId);
+        if ((await alreadySent(key)) ?? (await repos.messages.findByIdemKey(key))) return false;
+      }
       throw err;
     }
   }
@@ -100,7 +116,9 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       const parent = await repos.messages.findById(input.replyTo);
       if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
     }
-    const { message, created } = await lock.run(roomId, async () => {
+    const idemKey = idempotencyKey(userId, input.clientMsgId);
+    const known = await alreadySent(idemKey);
+    const { message, created } = known ? { message: known, created: false } : await lock.run(roomId, async () => {
       // The room's turn may have come too late: dropped before the database, never stored late.
       checkBudget();
       // This node's own last seq, else the exact one: a stale hint only costs a retry.
@@ -110,7 +128,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
           roomId,
           senderId: userId,
           clientMsgId: input.clientMsgId,
-          idemKey: idempotencyKey(userId, input.clientMsgId),
+          idemKey,
           text: input.text,
           replyTo: input.replyTo ?? null,
           createdAt: new Date(),
@@ -132,6 +150,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       }
       return result;
     });
+    recentSends.set(idemKey, message._id);
     const dto = toMessageDto(message);
     if (!created) {
       // A retry: not a new send, so it does not count against the rate limit.
