@@ -34,6 +34,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Exponential backoff with full jitter, 200 ms to 5 s: retries must not pile onto a struggling node. */
 const backoff = (attempt: number) => Math.random() * Math.min(5000, 200 * 2 ** Math.min(attempt, 10));
 
+/** After the n-th refusal of one send: the server's retryAfterMs, but at least 100 ms doubling per refusal (to 5 s), × 1 to 1.5. */
+export const retryAfterWait = (retryAfterMs: number, refusals: number) => Math.max(retryAfterMs, Math.min(5000, 100 * 2 ** (refusals - 1))) * (1 + Math.random() / 2);
+
 /** One attempt of a send: when it started, how long until its answer, and the answer ('ok', an error code, 'timeout', 'disconnected'). */
 export interface SendAttempt {
   at: number;
@@ -140,8 +143,10 @@ export class ChaosClient {
       }
       if (ack) this.failures.set(ack.error?.code ?? 'MALFORMED', (this.failures.get(ack.error?.code ?? 'MALFORMED') ?? 0) + 1);
       const retryAfter = (ack?.error as { details?: { retryAfterMs?: number } } | undefined)?.details?.retryAfterMs;
-      // The server's retryAfterMs plus up to half of it again (jitter: refused clients must not all come back at once).
-      await sleep(retryAfter !== undefined ? retryAfter * (1 + Math.random() / 2) : backoff(attempts));
+      // The server's retryAfterMs, at least doubling with each refusal of this send (a send refused
+      // again and again must not keep the node at its limit), plus up to half again (jitter: refused
+      // clients must not all come back at once).
+      await sleep(retryAfter !== undefined ? retryAfterWait(retryAfter, attempts) : backoff(attempts));
     }
     return null;
   }

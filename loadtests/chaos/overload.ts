@@ -119,8 +119,10 @@ export async function runOverload(clients: ChaosClient[], opts: OverloadOptions)
   let probe: OverloadResult['probe'] = 'given';
   if (capacity === null) {
     probe = [];
-    opts.say('overload: probing capacity (8 s steps)');
-    for (let rate = 50; rate <= 3200; rate *= 2) {
+    opts.say('overload: probing capacity (8 s steps, ×1.5 each)');
+    // Steps of ×1.5, not ×2: with doubling the capacity found could be up to half the real one,
+    // and "2× capacity" then barely overloads the node.
+    for (let rate = 50; rate <= 3200; rate = Math.round(rate * 1.5)) {
       const f = await offer(`probe ${rate}`, rate, 8000);
       show(f);
       probe.push(f);

@@ -127,9 +127,10 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
           if (a.code === 'UNAVAILABLE' || a.code === 'RATE_LIMITED') {
             tally(shedAttempts, a.code);
             if (opts.retry) {
-              // The same clientMsgId after retryAfterMs plus up to half of it again (jitter), while the deadline allows.
-              const base = a.retryAfterMs ?? Math.min(5000, 200 * 2 ** Math.min(n, 10));
-              const wait = base * (1 + Math.random() / 2);
+              // The same clientMsgId after retryAfterMs, at least doubling with each refusal of this
+              // send (100 ms, 200 ms, ... 5 s), plus up to half again (jitter), while the deadline allows.
+              const floor = Math.min(5000, 100 * 2 ** Math.min(n - 1, 10));
+              const wait = Math.max(a.retryAfterMs ?? 2 * floor, floor) * (1 + Math.random() / 2);
               // A retry is worth making only with time left for an answer (else it is given up, as a client would).
               if (deadline - (now() + wait) >= Math.min(1000, opts.ackTimeoutMs / 4) && sender.socket?.connected) {
                 retries++;

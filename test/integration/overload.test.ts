@@ -4,7 +4,7 @@
 // database; REST answers 503 with Retry-After; /readyz is 503 while shedding and 200 after.
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../helpers/clients';
-import { api, cmid, createRoom, expectAckError, expectHttpError, history, ok, pageAfter, sendMessage, sleep, type Message } from '../helpers/chat';
+import { api, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, ok, pageAfter, sendMessage, sleep, type Message } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
 
 type Repos = { messages: Record<string, (...args: any[]) => Promise<any>> };
@@ -28,7 +28,7 @@ async function metric(url: string, name: string, labels = ''): Promise<number> {
 }
 
 describe('overload: admission with tiny bounds', () => {
-  const t = useChatApp({ MAX_QUEUED_SENDS_PER_ROOM: '2', MAX_PENDING_ACKS_PER_SOCKET: '3', REQUEST_BUDGET_MS: '1500' });
+  const t = useChatApp({ MAX_QUEUED_SENDS_PER_ROOM: '2', MAX_PENDING_ACKS_PER_SOCKET: '3', MAX_QUEUED_SENDS_PER_SENDER: '4', REQUEST_BUDGET_MS: '1500' });
   let undo: (() => void) | null = null;
   afterEach(() => {
     undo?.();
@@ -82,6 +82,24 @@ describe('overload: admission with tiny bounds', () => {
     const limited = acks.filter((x) => !x.ok);
     expect(limited.length).toBe(2);
     for (const x of limited) expect(expectAckError(x, 'RATE_LIMITED').details).toMatchObject({ retryAfterMs: expect.any(Number), limit: 'pending' });
+  });
+
+  it("one user's sends queued on the node are bounded across its sockets: past the bound RATE_LIMITED (reason sender-sends); a burst up to it passes", async () => {
+    const a = await t.person();
+    const second = await connectUser(t.url, a);
+    const rooms = [];
+    for (let i = 0; i < 6; i++) rooms.push(await createRoom(a.socket, { type: 'public' }));
+    undo = slowInserts(repos(), 300);
+    // 3 sends per socket (each socket's own bound), 6 of one user: 4 pass, 2 are that user's backlog.
+    const acks = await Promise.all(rooms.map((r, i) => request<Message>(i % 2 ? second : a.socket, 'message:send', { roomId: r.id, clientMsgId: cmid(), text: `s${i}` })));
+    const limited = acks.filter((x) => !x.ok);
+    expect(acks.filter((x) => x.ok)).toHaveLength(4);
+    expect(limited).toHaveLength(2);
+    for (const x of limited) expect(expectAckError(x, 'RATE_LIMITED').details).toMatchObject({ retryAfterMs: expect.any(Number), limit: 'pending', reason: 'sender-sends' });
+    // Another user is not held up by this one's backlog.
+    const b = await t.person();
+    const own = await createRoom(b.socket, { type: 'public' });
+    expect((await request<Message>(b.socket, 'message:send', { roomId: own.id, clientMsgId: cmid(), text: 'b' })).ok).toBe(true);
   });
 
   it('a send whose budget ran out before its turn never reaches the database and stores nothing', async () => {

@@ -17,12 +17,21 @@ export interface AdmissionConfig {
   /** Sends in progress on this node. */
   maxSendsPerNode: number;
   /**
+   * Sends of one user in progress on this node (waiting behind that user's earlier sends, which
+   * keep their order, or storing); beyond: RATE_LIMITED. A user's burst up to this always passes.
+   */
+  maxSendsPerSender: number;
+  /** The adaptive send limit never goes below this: a burst of this many sends on a slow node still passes. */
+  sendLimitFloor: number;
+  /** A room's expected-wait check applies only past this many sends ahead: a burst of this many into one room always passes. */
+  roomSendBurst: number;
+  /**
    * Target time for a send, admission to answer (0: off). The node's send limit adapts to it:
    * it shrinks by a tenth (at most every 100 ms) while sends take longer, and grows back by
-   * one per limit's worth of sends that are faster, between 64 and maxSendsPerNode. Self-sizing: the queue stays at what
+   * one per limit's worth of sends that are faster, between sendLimitFloor and maxSendsPerNode. Self-sizing: the queue stays at what
    * the node clears in this time, whatever its capacity, where the count bounds are set by hand.
    * A room refuses a new send when the sends ahead of it, at the time a send holds the room
-   * lately, would take longer (only past 48 sends ahead: shorter bursts always pass).
+   * lately, would take longer (only past roomSendBurst sends ahead: shorter bursts always pass).
    */
   maxSendWaitMs: number;
   /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
@@ -35,12 +44,8 @@ const WINDOW_BUCKETS = 4;
 const BUCKET_MS = 500;
 /** Fewer requests than this in the window never make the node "shedding hard". */
 const MIN_WINDOW_REQUESTS = 20;
-/** The adaptive send limit never goes below this: a burst of this many sends on a slow node still passes. */
-const MIN_SEND_LIMIT = 64;
 /** The limit shrinks at most once per this interval (one shrink per round of slow answers, not one per answer). */
 const SHRINK_EVERY_MS = 100;
-/** A room's expected-wait check applies only past this many sends ahead: a burst of this many into one room always passes (clients and the suites send 40 at once). */
-const MIN_ROOM_SENDS_FOR_WAIT = 48;
 /** Weight of the newest send in the moving means of send time. */
 const ALPHA = 0.2;
 
@@ -54,6 +59,8 @@ export interface AdmissionStats {
   sendMs: number;
   /** The adaptive limit on sends in progress (maxSendWaitMs). */
   sendLimit: number;
+  /** The most sends any one sender has in progress. */
+  busiestSenderSends: number;
   shed: Record<ShedReason, number>;
 }
 
@@ -66,8 +73,13 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
   // the room (a room's sends are stored one after another: a send took (sends ahead + 1) × that).
   const roomSends = new Map<string, { n: number; turnMs: number }>();
   let sendsInProgress = 0;
+  // Sends in progress per sender (a user's sends are stored one after another, in order).
+  const senderSends = new Map<string, number>();
+  // Moving mean of the interval between two sends finishing (ms): how fast the node drains its queue.
+  let lastDone = -Infinity;
+  let doneEveryMs = 0;
   let dbInFlight = 0;
-  const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'send-wait': 0, 'socket-pending': 0 };
+  const shed: Record<ShedReason, number> = { deadline: 0, db: 0, 'node-sends': 0, 'room-sends': 0, 'send-wait': 0, 'socket-pending': 0, 'sender-sends': 0 };
   // Moving means of how long an admitted send took (from admission to its answer), and of a database command.
   let sendMs = 0;
   // The adaptive limit on sends in progress (AIMD on send time, see maxSendWaitMs).
@@ -87,12 +99,14 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
   };
 
 
-  /** When to come back: about twice what a send takes now, 100 ms to 10 s (clients add jitter). */
+  /** How long the node takes to clear the sends it holds now, at the pace it finished sends lately. */
+  const drainMs = () => Math.max(sendMs, sendsInProgress * doneEveryMs);
   /**
-   * When to come back: about twice what a send takes now, longer the more the node sheds
-   * (so that retries do not come back as a second flood), 100 ms to 10 s; clients add jitter.
+   * When to come back: when the queue that refused the request will have drained (`base`, by
+   * default the node's), longer the more the node sheds (so that retries do not come back as a
+   * second flood), 100 ms to 10 s; clients add jitter and back off further on each refusal.
    */
-  const retryAfterMs = (base = sendMs) => Math.min(10_000, Math.max(100, 2 * base * (1 + 4 * shedRatio())));
+  const retryAfterMs = (base = drainMs()) => Math.min(10_000, Math.max(100, base * (1 + 4 * shedRatio())));
   const tooSlow = (ms: number) => cfg.maxSendWaitMs > 0 && ms > cfg.maxSendWaitMs;
 
   /** Share of the requests of the last 2 s that were shed (0 with too few to say). */
@@ -154,17 +168,21 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
       return withBudget(cfg.budgetMs, () => refuse('deadline'), fn);
     },
 
-    /** Runs one send within the room's and the node's bounds, or refuses it at once. */
-    async send<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+    /** Runs one send of `senderId` within the sender's, the room's and the node's bounds, or refuses it at once. */
+    async send<T>(roomId: string, senderId: string, fn: () => Promise<T>): Promise<T> {
       const room = roomSends.get(roomId) ?? { n: 0, turnMs: 0 };
       const ahead = room.n;
+      const mine = senderSends.get(senderId) ?? 0;
+      // One user's backlog is that user's doing: RATE_LIMITED, back in about the time a send takes now.
+      if (mine >= cfg.maxSendsPerSender) throw refuse('sender-sends', sendMs);
       if (sendsInProgress >= cfg.maxSendsPerNode) throw refuse('node-sends');
       if (ahead >= cfg.maxSendsPerRoom) throw refuse('room-sends', ahead * room.turnMs);
       // The room's queue: this send would wait for the `ahead` sends before it.
-      if (ahead >= MIN_ROOM_SENDS_FOR_WAIT && tooSlow((ahead + 1) * room.turnMs)) throw refuse('send-wait', (ahead + 1) * room.turnMs);
+      if (ahead >= cfg.roomSendBurst && tooSlow((ahead + 1) * room.turnMs)) throw refuse('send-wait', (ahead + 1) * room.turnMs);
       if (cfg.maxSendWaitMs > 0 && sendsInProgress >= sendLimit) throw refuse('send-wait');
       room.n += 1;
       roomSends.set(roomId, room);
+      senderSends.set(senderId, mine + 1);
       sendsInProgress += 1;
       const started = now();
       try {
@@ -178,9 +196,16 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
         else if (started - lastShrink > SHRINK_EVERY_MS) {
           // Only sends admitted after the last shrink count: those before it were admitted under the old limit.
           lastShrink = now();
-          sendLimit = Math.max(MIN_SEND_LIMIT, sendLimit * 0.9);
+          sendLimit = Math.max(cfg.sendLimitFloor, sendLimit * 0.9);
         }
+        const at = now();
+        // The pace only while busy (another send was in progress): an idle gap is not a slow drain.
+        if (sendsInProgress > 1 && lastDone > -Infinity) doneEveryMs = doneEveryMs === 0 ? at - lastDone : doneEveryMs + ALPHA * (at - lastDone - doneEveryMs);
+        lastDone = at;
         sendsInProgress -= 1;
+        const left = (senderSends.get(senderId) ?? 1) - 1;
+        if (left > 0) senderSends.set(senderId, left);
+        else senderSends.delete(senderId);
         room.n -= 1;
         // No send left: no queue either, so the next burst starts from a clean slate.
         if (room.n === 0) roomSends.delete(roomId);
@@ -218,7 +243,9 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
     stats(): AdmissionStats {
       let busiest = 0;
       for (const r of roomSends.values()) busiest = Math.max(busiest, r.n);
-      return { sendsInProgress, busiestRoomSends: busiest, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), shed: { ...shed } };
+      let busiestSender = 0;
+      for (const n of senderSends.values()) busiestSender = Math.max(busiestSender, n);
+      return { sendsInProgress, busiestRoomSends: busiest, busiestSenderSends: busiestSender, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), shed: { ...shed } };
     },
   };
 }

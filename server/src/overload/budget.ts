@@ -41,13 +41,14 @@ export function isExpired(b: Budget | undefined, now = performance.now()): boole
 }
 
 /** Why a request was shed: in `details.reason` of the UNAVAILABLE / RATE_LIMITED answer. */
-export type ShedReason = 'deadline' | 'db' | 'node-sends' | 'room-sends' | 'send-wait' | 'socket-pending';
+export type ShedReason = 'deadline' | 'db' | 'node-sends' | 'room-sends' | 'send-wait' | 'socket-pending' | 'sender-sends';
 
 /** An answer to a request the node refused to take on (or to finish) because of load: nothing was stored. */
 export function shedError(reason: ShedReason, retryAfterMs: number): AppError {
   const ms = Math.max(1, Math.round(retryAfterMs));
-  // Too many requests from this one socket is the client's doing: RATE_LIMITED; the rest is the node's load.
+  // Too many requests from this one socket (or sends of this one user) is the client's doing: RATE_LIMITED; the rest is the node's load.
   if (reason === 'socket-pending') return new AppError('RATE_LIMITED', 'too many requests waiting for an answer on this connection', { retryAfterMs: ms, limit: 'pending', reason });
+  if (reason === 'sender-sends') return new AppError('RATE_LIMITED', 'too many of your messages are waiting to be stored', { retryAfterMs: ms, limit: 'pending', reason });
   return new AppError('UNAVAILABLE', 'the server is overloaded; nothing was stored, retry later', { retryAfterMs: ms, reason });
 }
 

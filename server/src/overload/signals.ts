@@ -82,13 +82,14 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
   });
   new Gauge({
     name: 'chat_admission_queue_depth',
-    help: 'Work held by this node: sends in progress (node, busiest room) and the adaptive limit on them, requests waiting for their ack, database operations in flight',
+    help: 'Work held by this node: sends in progress (node, busiest room, busiest sender) and the adaptive limit on them, requests waiting for their ack, database operations in flight',
     labelNames: ['queue'],
     registers: [registry],
     collect() {
       const s = admission.stats();
       this.set({ queue: 'sends_node' }, s.sendsInProgress);
       this.set({ queue: 'sends_busiest_room' }, s.busiestRoomSends);
+      this.set({ queue: 'sends_busiest_sender' }, s.busiestSenderSends);
       this.set({ queue: 'pending_acks' }, s.pendingAcks);
       this.set({ queue: 'db_in_flight' }, s.dbInFlight);
       this.set({ queue: 'sends_node_limit' }, s.sendLimit);
@@ -112,7 +113,7 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
   });
   const shed = new Counter({
     name: 'chat_shed_requests_total',
-    help: 'Requests refused or dropped because of load, by reason (deadline, db, node-sends, room-sends, send-wait, socket-pending)',
+    help: 'Requests refused or dropped because of load, by reason (deadline, db, node-sends, room-sends, send-wait, socket-pending, sender-sends)',
     labelNames: ['reason'],
     registers: [registry],
   });

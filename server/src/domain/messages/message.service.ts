@@ -39,7 +39,7 @@ export interface MessageServiceDeps {
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
 export interface SendAdmission {
-  send<T>(roomId: string, fn: () => Promise<T>): Promise<T>;
+  send<T>(roomId: string, senderId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export interface SendInput {
@@ -245,7 +245,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     // Admission first: a send over the room's or the node's bound is refused before it queues.
     send: (userId: string, input: SendInput) => {
       const run = () => senderLock.run(userId, () => service.send(userId, input));
-      return sendAdmission ? sendAdmission.send(input.roomId, run) : run();
+      return sendAdmission ? sendAdmission.send(input.roomId, userId, run) : run();
     },
     markRead: (userId: string, input: { roomId: string; seq: number }) => docLock.run(lockKeys.membership(input.roomId, userId), () => service.markRead(userId, input)),
     edit: (userId: string, input: { messageId: string; text: string }) => docLock.run(lockKeys.message(input.messageId), () => service.edit(userId, input)),
