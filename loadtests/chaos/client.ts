@@ -4,6 +4,7 @@
 // jumps, dedupes by seq, and retries a send with the same clientMsgId until it is acked.
 // It records everything the chaos run checks: acks, failures by code, duplicates, order.
 import { io, type Socket } from 'socket.io-client';
+import { RetryBudget } from '../lib/retry-budget';
 
 export interface StoredMessage {
   id: string;
@@ -64,6 +65,7 @@ export class ChaosClient {
   ackMismatches = 0;
   reconnects = 0;
   readonly acked: AckedSend[] = [];
+  private readonly retryBudget = new RetryBudget();
   private readonly rooms = new Set<string>();
   /** Per room: the highest contiguous seq found so far (scanning from 0 on every message made the generator the bottleneck). */
   private readonly contiguous = new Map<string, number>();
@@ -119,6 +121,7 @@ export class ChaosClient {
   async send(roomId: string, text: string, giveUpMs = 120_000): Promise<AckedSend | null> {
     const clientMsgId = `chaos-${this.userId.slice(-6)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const deadline = Date.now() + giveUpMs;
+    this.retryBudget.earn();
     for (let attempts = 1; !this.closed && Date.now() < deadline; attempts++) {
       let ack: Ack | null = null;
       const at = Date.now();
@@ -142,6 +145,9 @@ export class ChaosClient {
         return done;
       }
       if (ack) this.failures.set(ack.error?.code ?? 'MALFORMED', (this.failures.get(ack.error?.code ?? 'MALFORMED') ?? 0) + 1);
+      // A refusal is retried only within the client's retry budget: past it the send is given up
+      // (it was answered), so that an overloaded node is not asked again and again for the same sends.
+      if (ack && !this.retryBudget.spend()) return null;
       const retryAfter = (ack?.error as { details?: { retryAfterMs?: number } } | undefined)?.details?.retryAfterMs;
       // The server's retryAfterMs, at least doubling with each refusal of this send (a send refused
       // again and again must not keep the node at its limit), plus up to half again (jitter: refused

@@ -5,6 +5,7 @@ import { request, type ClientSocket } from '../lib/clients';
 import { DeliveryTracker } from '../lib/delivery';
 import { runPaced } from '../lib/pacer';
 import { paramsOf, type RunResult } from '../lib/recorder';
+import { RetryBudget } from '../lib/retry-budget';
 import { LatencyStats, tally } from '../lib/stats';
 import { closeAll, connectAll, prepareUsers, setupRoom, waitUntil } from './setup';
 import type { ScenarioContext } from './types';
@@ -99,6 +100,9 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
   let retries = 0;
   let gaveUp = 0;
   const sendToAck = new LatencyStats();
+  // One retry budget per sending client (--retry).
+  const budgets = new Map<object, RetryBudget>();
+  const budgetOf = (m: object) => budgets.get(m) ?? budgets.set(m, new RetryBudget()).get(m)!;
   rec.startMeasuring();
   ctx.progress.phase('send', total, () => rec.sent + rec.notSent);
   const pacer = await runPaced({
@@ -119,6 +123,7 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
       tracker.recordSend(id, sender.room, sender.slot, room.length, (s) => room[s].joined, sentAt);
       rec.onSent(sentAt);
       acksPending++;
+      budgetOf(sender).earn();
       const payload = { roomId, clientMsgId: id, text: text(sentAt) };
       // Every attempt, the retries too, must be answered before the send's deadline.
       const deadline = sentAt + opts.ackTimeoutMs;
@@ -132,7 +137,8 @@ export async function runMessaging(ctx: ScenarioContext, layout: Layout): Promis
               const floor = Math.min(5000, 100 * 2 ** Math.min(n - 1, 10));
               const wait = Math.max(a.retryAfterMs ?? 2 * floor, floor) * (1 + Math.random() / 2);
               // A retry is worth making only with time left for an answer (else it is given up, as a client would).
-              if (deadline - (now() + wait) >= Math.min(1000, opts.ackTimeoutMs / 4) && sender.socket?.connected) {
+              // And only within the sender's retry budget (about 20 % of its sends, chaos/client.ts).
+              if (deadline - (now() + wait) >= Math.min(1000, opts.ackTimeoutMs / 4) && sender.socket?.connected && budgetOf(sender).spend()) {
                 retries++;
                 setTimeout(() => attempt(n + 1, now()), wait);
                 return;

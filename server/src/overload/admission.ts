@@ -103,10 +103,11 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
   const drainMs = () => Math.max(sendMs, sendsInProgress * doneEveryMs);
   /**
    * When to come back: when the queue that refused the request will have drained (`base`, by
-   * default the node's), longer the more the node sheds (so that retries do not come back as a
-   * second flood), 100 ms to 10 s; clients add jitter and back off further on each refusal.
+   * default the node's), stretched by 1 ÷ the share of requests the node admits lately (shedding
+   * 90 %: ×10), so that refused clients come back at about the rate the node takes them rather
+   * than as a second flood; 100 ms to 10 s. Clients add jitter and back off further on each refusal.
    */
-  const retryAfterMs = (base = drainMs()) => Math.min(10_000, Math.max(100, base * (1 + 4 * shedRatio())));
+  const retryAfterMs = (base = drainMs()) => Math.min(10_000, Math.max(100, base / (1 - Math.min(0.95, shedRatio()))));
   const tooSlow = (ms: number) => cfg.maxSendWaitMs > 0 && ms > cfg.maxSendWaitMs;
 
   /** Share of the requests of the last 2 s that were shed (0 with too few to say). */
