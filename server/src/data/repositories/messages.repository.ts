@@ -66,6 +66,9 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
     ): Promise<{ message: MessageDoc; created: boolean }> {
       let seq = hintSeq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
+        // Seq collisions (nodes sending into one room) cost lookups and another insert each: a
+        // send whose budget ran out among them is answered (deadline), not left to its client's timeout.
+        if (attempt > 0) checkBudget();
         const message: MessageDoc = { ...doc, _id: messageDocId(doc.roomId, seq), seq };
         if ((await inserts.insert({ ...message })) === 'inserted') return { message, created: true };
         // A duplicate key: either the seq is taken, or this sender's clientMsgId was stored already.
