@@ -67,11 +67,20 @@ export interface RoomSetup {
 }
 
 /** The first connected member creates a public room, the others join it (bounded concurrency). */
+/** A setup request, retried after a refusal for load (UNAVAILABLE, RATE_LIMITED) as the contract asks: setup is not what a run measures. */
+async function setupRequest<T>(socket: ClientSocket, event: string, payload: unknown, timeoutMs: number): ReturnType<typeof request<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await request<T>(socket, event, payload, timeoutMs);
+    if ((r.code !== 'UNAVAILABLE' && r.code !== 'RATE_LIMITED') || attempt >= 10) return r;
+    await sleep((r.retryAfterMs ?? 200 * attempt) * (1 + Math.random() / 2));
+  }
+}
+
 export async function setupRoom(ctx: ScenarioContext, name: string, sockets: Array<ClientSocket | null>): Promise<RoomSetup> {
   const joined = sockets.map(() => false);
   const owner = sockets.findIndex((s) => s !== null);
   if (owner < 0) return { roomId: null, joined };
-  const created = await request<{ id: string }>(sockets[owner]!, 'room:create', { type: 'public', name }, ctx.opts.ackTimeoutMs);
+  const created = await setupRequest<{ id: string }>(sockets[owner]!, 'room:create', { type: 'public', name }, ctx.opts.ackTimeoutMs);
   if (created.code !== 'ok' || typeof created.data?.id !== 'string') {
     ctx.rec.error(`room:create:${created.code}`);
     return { roomId: null, joined };
@@ -80,7 +89,7 @@ export async function setupRoom(ctx: ScenarioContext, name: string, sockets: Arr
   joined[owner] = true;
   await mapLimit(sockets, 32, async (socket, i) => {
     if (!socket || i === owner || ctx.stopped()) return;
-    const r = await request(socket, 'room:join', { roomId }, ctx.opts.ackTimeoutMs);
+    const r = await setupRequest(socket, 'room:join', { roomId }, ctx.opts.ackTimeoutMs);
     if (r.code === 'ok') joined[i] = true;
     else ctx.rec.error(`room:join:${r.code}`);
   });
