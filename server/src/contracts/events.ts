@@ -19,6 +19,7 @@ export type ClientCommand =
   | 'message:react'
   | 'message:history'
   | 'message:read'
+  | 'thread:history'
   | 'presence:get'
   | 'user:update'
   | 'user:search'

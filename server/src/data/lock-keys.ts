@@ -8,6 +8,8 @@ export const lockKeys = {
   room: (roomId: string) => key(`room:${roomId}`),
   membership: (roomId: string, userId: string) => key(`membership:${roomId}:${userId}`),
   message: (messageId: string) => key(`message:${messageId}`),
+  /** A thread's index (threads), keyed by its parent message. */
+  thread: (parentId: string) => key(`thread:${parentId}`),
   /** The user's list of room ids (user_rooms). */
   userRooms: (userId: string) => key(`user-rooms:${userId}`),
   /** A user document (profile fields, lastSeenAt). */

@@ -30,7 +30,7 @@ export function toMessageDto(m: MessageDoc): MessageDto {
     // defineProperty: an emoji named "__proto__" is a key like any other, not a prototype.
     if (Array.isArray(users) && users.length > 0) Object.defineProperty(reactions, emoji, { value: users, enumerable: true, writable: true, configurable: true });
   }
-  return {
+  const dto: MessageDto = {
     id: m._id,
     roomId: m.roomId,
     seq: m.seq,
@@ -43,6 +43,16 @@ export function toMessageDto(m: MessageDoc): MessageDto {
     deletedAt: iso(m.deletedAt),
     reactions,
   };
+  // Extensions (mentions, threads): present only when set, so other messages keep their shape.
+  if (m.mentions && m.mentions.length > 0) dto.mentions = m.mentions;
+  if (m.threadOf) dto.threadOf = m.threadOf;
+  if (m.threadOf && m.alsoInRoom) dto.alsoInRoom = true;
+  if (m.thread && m.thread.replyCount > 0) {
+    dto.threadReplyCount = m.thread.replyCount;
+    dto.threadLastReplyAt = iso(m.thread.lastReplyAt)!;
+    dto.threadParticipants = m.thread.participants;
+  }
+  return dto;
 }
 
 export function toMemberDto(m: MembershipDoc, online: boolean): MemberDto {

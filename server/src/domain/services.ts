@@ -13,6 +13,7 @@ import { MembershipCache } from './membership-cache';
 import { HistoryCache } from './messages/history-cache';
 import { createHistoryReader, type HistoryReader } from './messages/history-reader';
 import { createMessageService, type MessageService } from './messages/message.service';
+import { createMentions } from './messages/mentions';
 import type { DomainEvents } from './events';
 import type { Notifier } from './notifier';
 import type { Peers } from './peers';
@@ -154,6 +155,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       history: history.reader,
       sendAdmission: deps.admission,
       historyCache: history.cache,
+      mentions: createMentions({ repos, docLock, membershipCache, candidates: (keys) => usernames.candidates(keys) }),
     }),
     typing: createTypingService(access, notifier, config.typing),
   };

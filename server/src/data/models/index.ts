@@ -42,6 +42,11 @@ export interface MembershipDoc {
   role: Role;
   joinedAt: Date;
   lastReadSeq: number;
+  /**
+   * Extension (mentions): seqs of messages that mention this member, pruned up to the read
+   * position by message:read; unread mentions = those above the effective read position.
+   */
+  mentionSeqs?: number[];
 }
 
 /**
@@ -105,6 +110,34 @@ export interface MessageDoc {
    * history cache order updates that reach it out of order (domain/messages/history-cache.ts).
    */
   v?: number;
+  /** Extension (mentions): ids of the members `@username` named at send time; absent when none. */
+  mentions?: string[];
+  /** Extension (threads): the parent's id when this message is a thread reply. */
+  threadOf?: string;
+  /** Extension (threads): a thread reply also shown in the room's timeline. */
+  alsoInRoom?: boolean;
+  /** Extension (threads): on a parent, the summary of its thread (domain/messages/threads.ts). */
+  thread?: ThreadSummary;
+}
+
+export interface ThreadSummary {
+  replyCount: number;
+  lastReplyAt: Date;
+  participants: string[];
+}
+
+/**
+ * Extension (threads): the index of one thread, `_id` = the parent message's id, so a thread
+ * page is one `_id` read and `_id` lookups of its replies (no query over the messages).
+ */
+export interface ThreadDoc {
+  _id: string;
+  roomId: string;
+  /** Room seqs of the replies, ascending. */
+  seqs: number[];
+  /** The parent's author, every replier and every member mentioned in the thread. */
+  participants: string[];
+  lastReplyAt: Date;
 }
 
 const userSchema = new Schema<UserDoc>(
@@ -149,6 +182,7 @@ const membershipSchema = new Schema<MembershipDoc>(
     role: { type: String, required: true },
     joinedAt: { type: Date, required: true },
     lastReadSeq: { type: Number, required: true, default: 0 },
+    mentionSeqs: { type: [Number], default: undefined },
   },
   { versionKey: false, collection: 'memberships' },
 );
@@ -206,8 +240,23 @@ const messageSchema = new Schema<MessageDoc>(
     deletedAt: { type: Date, default: null },
     reactions: { type: Schema.Types.Mixed, default: () => ({}) },
     v: { type: Number },
+    mentions: { type: [String], default: undefined },
+    threadOf: { type: String },
+    alsoInRoom: { type: Boolean },
+    thread: { type: Schema.Types.Mixed, default: undefined },
   },
   { versionKey: false, collection: 'messages', minimize: false },
+);
+
+const threadSchema = new Schema<ThreadDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    seqs: { type: [Number], default: [] },
+    participants: { type: [String], default: [] },
+    lastReplyAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'threads' },
 );
 // The _id (`roomId:seq`) already makes the pair unique; this index serves range pages on MongoDB.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'room_seq' });
@@ -223,6 +272,7 @@ export interface Models {
   UserRooms: Model<UserRoomsDoc>;
   Migration: Model<MigrationDoc>;
   UsernameBuckets: Model<UsernameBucketDoc>;
+  Thread: Model<ThreadDoc>;
 }
 
 /** Registers the models on a connection (not the mongoose global). */
@@ -236,6 +286,7 @@ export function defineModels(conn: Connection): Models {
     UserRooms: conn.model<UserRoomsDoc>('UserRooms', userRoomsSchema),
     Migration: conn.model<MigrationDoc>('Migration', migrationSchema),
     UsernameBuckets: conn.model<UsernameBucketDoc>('UsernameBuckets', usernameBucketSchema),
+    Thread: conn.model<ThreadDoc>('Thread', threadSchema),
   };
 }
 

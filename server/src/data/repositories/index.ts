@@ -4,6 +4,7 @@ import { membershipsRepository } from './memberships.repository';
 import { messagesRepository } from './messages.repository';
 import { roomAccessRepository } from './room-access.repository';
 import { roomsRepository } from './rooms.repository';
+import { threadsRepository } from './threads.repository';
 import { userRoomsRepository } from './user-rooms.repository';
 import { usersRepository } from './users.repository';
 import { usernameBucketsRepository } from './username-buckets.repository';
@@ -23,6 +24,7 @@ export function createRepositories(models: Models, lookup: LookupOptions = { poi
     userRooms: userRoomsRepository(models),
     roomAccess: roomAccessRepository(models),
     messages: messagesRepository(models, lookup, writeGate),
+    threads: threadsRepository(models),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -108,6 +108,10 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
     edit: (id: string, text: string, at: Date) =>
       Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text, editedAt: at }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 
+    /** Extension (threads): a parent's thread summary, as its index says now; bumps `v` like any update. */
+    setThread: (id: string, thread: NonNullable<MessageDoc['thread']>) =>
+      Message.findOneAndUpdate({ _id: id }, { $set: { thread }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
+
     /** Soft delete: keeps id and seq; text and reactions are cleared. */
     softDelete: (id: string, at: Date) =>
       Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),

@@ -1,6 +1,6 @@
 // Messages: send (durable before ack, idempotent, gap-free seq), edit, delete,
 // react, history pages and read state.
-import type { HistoryPage, MessageDto } from '../../contracts/dto';
+import type { HistoryPage, MessageDto, ReadState } from '../../contracts/dto';
 import type { MessageDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { idempotencyKey } from '../../data/ids';
@@ -19,6 +19,8 @@ import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
+import { unreadMentions, type Mentions } from './mentions';
+import { createThreads, type ThreadQuery } from './threads';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -35,6 +37,8 @@ export interface MessageServiceDeps {
   historyCache?: HistoryCache | null;
   /** Bounds on the sends a node holds per room and in all (overload/admission.ts); none when absent. */
   sendAdmission?: SendAdmission;
+  /** Extension (mentions): resolves `@username` at send time and counts unread mentions. */
+  mentions: Mentions;
 }
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
@@ -47,11 +51,24 @@ export interface SendInput {
   clientMsgId: string;
   text: string;
   replyTo?: string;
+  /** Extension (threads): the parent message; the send is a thread reply. */
+  threadOf?: string;
+  /** Extension (threads): with threadOf, also show the reply in the room's timeline. */
+  alsoInRoom?: boolean;
+}
+
+export interface HistoryInput {
+  roomId: string;
+  beforeSeq?: number;
+  afterSeq?: number;
+  limit?: number;
+  /** Extension (threads): leave out thread replies not also shown in the room. */
+  excludeThreadReplies?: boolean;
 }
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, mentions }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -80,6 +97,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     return dto;
   }
 
+  const threads = createThreads({ repos, access, docLock, announceUpdate });
+
   /** Spends one send of the budget; false for a retry refused by an empty budget (a retry is never rate limited). */
   async function consumeUnlessRetry(userId: string, clientMsgId: string): Promise<boolean> {
     try {
@@ -100,6 +119,14 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       const parent = await repos.messages.findById(input.replyTo);
       if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
     }
+    // Extensions (threads, mentions): refused before anything is stored; fields only when set.
+    if (input.alsoInRoom !== undefined && input.threadOf === undefined) throw errors.validation([{ path: '/alsoInRoom', message: 'only with threadOf' }]);
+    if (input.threadOf !== undefined) await threads.parentFor(roomId, input.threadOf);
+    const mentioned = await mentions.resolve(roomId, input.text);
+    const extra: Partial<MessageDoc> = {};
+    if (mentioned.length > 0) extra.mentions = mentioned;
+    if (input.threadOf !== undefined) extra.threadOf = input.threadOf;
+    if (input.threadOf !== undefined && input.alsoInRoom) extra.alsoInRoom = true;
     const { message, created } = await lock.run(roomId, async () => {
       // The room's turn may have come too late: dropped before the database, never stored late.
       checkBudget();
@@ -117,6 +144,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
           editedAt: null,
           deletedAt: null,
           reactions: {},
+          ...extra,
         },
         hint,
         () => counters.lastSeq(roomId),
@@ -133,6 +161,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       return result;
     });
     const dto = toMessageDto(message);
+    // The stored message's own fields: a retry repairs what a crash of the first attempt left out.
+    if (message.roomId === input.roomId) await Promise.all([mentions.record(message.roomId, message.seq, message.mentions ?? [], message.senderId), threads.replyStored(message)]);
     if (!created) {
       // A retry: not a new send, so it does not count against the rate limit.
       if (consumed) await sendLimiter.refund(userId);
@@ -195,21 +225,28 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       return announceUpdate(updated);
     },
 
-    async history(userId: string, q: { roomId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<HistoryPage> {
+    async history(userId: string, q: HistoryInput): Promise<HistoryPage> {
       if (q.beforeSeq !== undefined && q.afterSeq !== undefined) {
         throw errors.validation([{ path: '/', message: 'give beforeSeq or afterSeq, not both' }]);
       }
       const { room } = await access.member(q.roomId, userId);
-      return history.page(room, { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT });
+      const query = { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT };
+      if (q.excludeThreadReplies) return threads.timelinePage(room, query, (r, page) => history.page(r, page));
+      return history.page(room, query);
     },
 
-    async markRead(userId: string, input: { roomId: string; seq: number }): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    /** Extension (threads): thread:history. */
+    threadHistory: (userId: string, q: ThreadQuery): Promise<HistoryPage> => threads.page(userId, q),
+
+    async markRead(userId: string, input: { roomId: string; seq: number }): Promise<ReadState> {
       const { room, membership } = await access.member(input.roomId, userId);
       const target = Math.min(input.seq, room.lastSeq);
-      const moved = target > membership.lastReadSeq && (await repos.memberships.advanceRead(room._id, userId, target));
+      // Mentions now read leave the membership in the same update (exact seqs: see advanceRead).
+      const readMentions = (membership.mentionSeqs ?? []).filter((s) => s <= target);
+      const moved = target > membership.lastReadSeq && (await repos.memberships.advanceRead(room._id, userId, target, readMentions));
       const lastReadSeq = Math.min(Math.max(membership.lastReadSeq, moved ? target : 0), room.lastSeq);
       if (moved) notifier.readUpdated(room._id, userId, lastReadSeq);
-      return { lastReadSeq, unreadCount: Math.max(0, room.lastSeq - lastReadSeq) };
+      return { lastReadSeq, unreadCount: Math.max(0, room.lastSeq - lastReadSeq), unreadMentions: unreadMentions(membership.mentionSeqs, lastReadSeq) };
     },
   };
 

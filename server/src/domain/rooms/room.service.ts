@@ -14,6 +14,7 @@ import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { roomCounters } from './room-counters';
+import { unreadMentions } from '../messages/mentions';
 import type { UserRooms } from './user-rooms';
 
 export interface RoomServiceDeps {
@@ -222,6 +223,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
           role: mine.get(id)!.role,
           lastReadSeq: c.lastReadSeq,
           unreadCount: Math.max(0, c.lastSeq - c.lastReadSeq),
+          unreadMentions: unreadMentions(mine.get(id)!.mentionSeqs, c.lastReadSeq),
           lastMessage: lastMessage ? toMessageDto(lastMessage) : null,
         };
       });

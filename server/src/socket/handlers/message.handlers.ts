@@ -11,5 +11,6 @@ export function messageHandlers({ messages }: Services) {
     defineHandler('message:react', s.messageReact, (ctx, p) => messages.react(ctx.userId, p)),
     defineHandler('message:history', s.messageHistory, (ctx, p) => messages.history(ctx.userId, p)),
     defineHandler('message:read', s.messageRead, (ctx, p) => messages.markRead(ctx.userId, p)),
+    defineHandler('thread:history', s.threadHistory, (ctx, p) => messages.threadHistory(ctx.userId, p)),
   ];
 }
