@@ -3,7 +3,7 @@
 // expires, retries sends with the same clientMsgId, and delivers each followed room's
 // messages exactly once in seq order, filling gaps from history.
 import { io, type Socket } from 'socket.io-client';
-import type { MessageDto, Page, PresenceDto, ProfilePatch, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
+import type { HistoryPage, MessageDto, Page, PresenceDto, ProfilePatch, ReadState, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
 import type { ServerToClientEvents } from './contract/events';
 import type { AckResponse } from './contract/ack';
 import { backoffDelay, sleep, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
@@ -307,8 +307,20 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * Sends a message, retrying with the same clientMsgId (so it is stored once) after
    * timeouts, reconnects, RATE_LIMITED and UNAVAILABLE, until acked or finally refused.
    */
-  async send(roomId: string, text: string, opts: { clientMsgId?: string; replyTo?: string; timeoutMs?: number } = {}): Promise<Result<MessageDto>> {
-    const payload = { roomId, text, clientMsgId: opts.clientMsgId ?? newClientMsgId(), ...(opts.replyTo ? { replyTo: opts.replyTo } : {}) };
+  async send(
+    roomId: string,
+    text: string,
+    opts: { clientMsgId?: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean; timeoutMs?: number } = {},
+  ): Promise<Result<MessageDto>> {
+    const payload = {
+      roomId,
+      text,
+      clientMsgId: opts.clientMsgId ?? newClientMsgId(),
+      ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
+      // Extension (threads): a reply in the thread of `threadOf`, optionally also shown in the room.
+      ...(opts.threadOf ? { threadOf: opts.threadOf } : {}),
+      ...(opts.threadOf && opts.alsoInRoom ? { alsoInRoom: true } : {}),
+    };
     const deadline = Date.now() + (opts.timeoutMs ?? this.opts.sendTimeoutMs);
     let last: ChatError | null = null;
     for (let attempt = 1; ; attempt++) {
@@ -436,10 +448,15 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
   }
 
+  /** Extension (threads): one page of a thread's replies (the newest without a cursor), ascending seq. */
+  threadPage(messageId: string, opts: { beforeSeq?: number; afterSeq?: number; limit?: number } = {}): Promise<Result<HistoryPage>> {
+    return this.request('thread:history', { messageId, ...opts });
+  }
+
   // ------------------------------------------------------------------ read state, unread
 
   /** Marks a room read up to `seq` (the server never moves the mark backwards). */
-  async markRead(roomId: string, seq: number): Promise<Result<{ lastReadSeq: number; unreadCount: number }>> {
+  async markRead(roomId: string, seq: number): Promise<Result<ReadState>> {
     const r = await this.request('message:read', { roomId, seq });
     if (r.ok) this.setRead(roomId, r.data.lastReadSeq);
     return r;

@@ -45,6 +45,8 @@ export interface RoomSummary extends Room {
   role: Role;
   lastReadSeq: number;
   unreadCount: number;
+  /** Extension (mentions). */
+  unreadMentions: number;
   lastMessage: Message | null;
 }
 
@@ -387,6 +389,7 @@ export function expectSummary(s: unknown, expected: Partial<RoomSummary> = {}): 
     role: expect.stringMatching(/^(owner|admin|member)$/),
     lastReadSeq: expect.any(Number),
     unreadCount: expect.any(Number),
+    unreadMentions: expect.any(Number),
     lastMessage: (s as RoomSummary | null)?.lastMessage === null ? null : expect.any(Object),
     ...expected,
   });

@@ -3,7 +3,7 @@
 // error, match the schema the document gives for their status.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageHistoryQuery, messageSendBody } from '../../server/src/contracts/schemas/message.schemas';
+import { messageHistoryQuery, messageSendBody, threadHistoryQuery } from '../../server/src/contracts/schemas/message.schemas';
 import { loginBody, registerBody } from '../../server/src/contracts/schemas/misc.schemas';
 import { roomCreate, roomList } from '../../server/src/contracts/schemas/room.schemas';
 import { profilePatch, userSearch } from '../../server/src/contracts/schemas/user.schemas';
@@ -52,6 +52,7 @@ describe('OpenAPI document', () => {
     expect(query('/api/v1/rooms')).toEqual((roomList.schema as any).properties);
     expect(query('/api/v1/rooms/{roomId}/messages')).toEqual((messageHistoryQuery.schema as any).properties);
     expect(query('/api/v1/users')).toEqual((userSearch.schema as any).properties);
+    expect(query('/api/v1/messages/{messageId}/thread')).toEqual((threadHistoryQuery.schema as any).properties);
   });
 
   it('every route answers as documented, on success and on error', async () => {
@@ -87,6 +88,20 @@ describe('OpenAPI document', () => {
     const page = await call('GET', msgs, { path: `${roomPath}/messages?afterSeq=1&limit=1`, token: a });
     expect(page.body).toMatchObject({ items: [{ seq: 2 }], hasMore: true });
     expect((await call('GET', msgs, { path: `${roomPath}/messages?limit=0`, token: a })).status).toBe(400);
+
+    // Extensions (threads, mentions): a reply mentioning its author, the parent's summary, the thread page, the timeline flag.
+    const parent = page.body.items[0];
+    const threadReply = await call('POST', msgs, { path: `${roomPath}/messages`, token: a, body: { clientMsgId: 't1', text: `@${alice.body.user.username} hi`, threadOf: parent.id, alsoInRoom: true } });
+    expect(threadReply.body).toMatchObject({ threadOf: parent.id, alsoInRoom: true, mentions: [alice.body.user.id] });
+    expect((await call('POST', msgs, { path: `${roomPath}/messages`, token: a, body: { clientMsgId: 't2', text: 'nested', threadOf: threadReply.body.id } })).status).toBe(409);
+    const timeline = await call('GET', msgs, { path: `${roomPath}/messages?excludeThreadReplies=true`, token: a });
+    expect(timeline.body.items.find((m: { id: string }) => m.id === parent.id)).toMatchObject({ threadReplyCount: 1 });
+    expect(timeline.body.resumeSeq).toEqual(expect.any(Number));
+    const thread = '/api/v1/messages/{messageId}/thread';
+    const threadPath = `/api/v1/messages/${encodeURIComponent(parent.id)}/thread`;
+    expect((await call('GET', thread, { path: `${threadPath}?limit=5`, token: a })).body).toMatchObject({ items: [{ id: threadReply.body.id }], hasMore: false });
+    expect((await call('GET', thread, { path: `${threadPath}?limit=x`, token: a })).status).toBe(400);
+    expect((await call('GET', thread, { path: `/api/v1/messages/${encodeURIComponent(`${room.body.id}:999`)}/thread`, token: a })).status).toBe(404);
 
     const list = await call('GET', '/api/v1/rooms', { path: '/api/v1/rooms?limit=1', token: a });
     expect(list.status).toBe(200);

@@ -162,7 +162,7 @@ describe('sdk: against one server', () => {
     for (let i = 1; i <= 12; i++) await alice.client.send(roomId, `h${i}`);
     await until(() => bob.client.unreadCount(roomId) === 12, 5000, 'unread 12');
     const read = await bob.client.markRead(roomId, 10);
-    expect(read).toEqual({ ok: true, data: { lastReadSeq: 10, unreadCount: 2 } });
+    expect(read).toEqual({ ok: true, data: { lastReadSeq: 10, unreadCount: 2, unreadMentions: 0 } });
     expect(bob.client.unreadCount(roomId)).toBe(2);
 
     const pager = bob.client.history(roomId, 5);
@@ -177,6 +177,23 @@ describe('sdk: against one server', () => {
     const forward: number[] = [];
     for await (const page of bob.client.pagesAfter(roomId, 4, 3)) forward.push(...page.map((m) => m.seq));
     expect(forward).toEqual(range(5, 12));
+  });
+
+  it('threads and mentions (extension): send a thread reply, page the thread, see unreadMentions', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    const room = await alice.client.createRoom('public', 'sdk threads');
+    const roomId = room.ok ? room.data.id : '';
+    await bob.client.joinRoom(roomId);
+    const parent = await alice.client.send(roomId, 'parent');
+    if (!parent.ok) throw new Error(parent.error.message);
+    const reply = await bob.client.send(roomId, `@${alice.username} sure`, { threadOf: parent.data.id, alsoInRoom: true });
+    expect(reply).toMatchObject({ ok: true, data: { threadOf: parent.data.id, alsoInRoom: true, mentions: [alice.user.id] } });
+    const page = await alice.client.threadPage(parent.data.id);
+    expect(page).toMatchObject({ ok: true, data: { items: [{ text: `@${alice.username} sure` }], hasMore: false } });
+    const rooms = await alice.client.listRooms();
+    expect(rooms.ok && rooms.data.items.find((r) => r.id === roomId)?.unreadMentions).toBe(1);
+    expect(await alice.client.markRead(roomId, 2)).toEqual({ ok: true, data: { lastReadSeq: 2, unreadCount: 0, unreadMentions: 0 } });
   });
 
   it('presence and typing reach the other member', async () => {

@@ -244,7 +244,7 @@ describe('threads and mentions: one node', () => {
     const parent = await sendMessage(a.socket, room.id, 'parent');
     await reply(b, room.id, parent.id, `hello @${d.username}`);
     const r2 = await reply(c, room.id, parent.id, 'another');
-    const nobodyOnline = { onlineOf: async () => [] as string[] };
+    const nobodyOnline = { onlineOf: async () => new Set<string>() };
     const got = await notificationRecipients({ repos: t.app.chat.repos, presence: nobodyOnline }, r2 as never);
     // e is a member but not in the thread; the sender c is never notified.
     expect(got.map((r) => r.userId).sort()).toEqual([a.id, b.id, d.id].sort());

@@ -35,6 +35,8 @@ export interface RoomSummaryDto extends RoomDto {
   role: Role;
   lastReadSeq: number;
   unreadCount: number;
+  /** Extension (mentions): unread messages that mention the caller, counted like unreadCount. */
+  unreadMentions: number;
   lastMessage: MessageDto | null;
 }
 
@@ -50,6 +52,18 @@ export interface MessageDto {
   editedAt: string | null;
   deletedAt: string | null;
   reactions: Record<string, string[]>;
+  /** Extension (mentions): ids of the members mentioned as `@username` at send time; absent when none. */
+  mentions?: string[];
+  /** Extension (threads): the parent's id; present on thread replies only. */
+  threadOf?: string;
+  /** Extension (threads): `true` on a thread reply also shown in the room's timeline; absent otherwise. */
+  alsoInRoom?: true;
+  /** Extension (threads): on a parent with replies, their number; absent when it has none. */
+  threadReplyCount?: number;
+  /** Extension (threads): on a parent with replies, when the latest was sent. */
+  threadLastReplyAt?: string;
+  /** Extension (threads): on a parent with replies: its author, the repliers and the members mentioned in the thread. */
+  threadParticipants?: string[];
 }
 
 export interface MemberDto {
@@ -75,4 +89,17 @@ export interface Page<T> {
 export interface HistoryPage {
   items: MessageDto[];
   hasMore: boolean;
+  /**
+   * Extension (threads), only with `excludeThreadReplies`: where the next page in the same
+   * direction starts (pass it as `beforeSeq`, or `afterSeq` for an afterSeq page).
+   */
+  resumeSeq?: number;
+}
+
+/** message:read's answer. */
+export interface ReadState {
+  lastReadSeq: number;
+  unreadCount: number;
+  /** Extension (mentions). */
+  unreadMentions: number;
 }

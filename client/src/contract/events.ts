@@ -20,6 +20,7 @@ export type ClientCommand =
   | 'message:react'
   | 'message:history'
   | 'message:read'
+  | 'thread:history'
   | 'presence:get'
   | 'user:update'
   | 'user:search'

@@ -3,7 +3,7 @@
 // with (one source of truth); responses describe the contract's DTOs, and the REST tests
 // check real responses against them.
 import { logoutBody } from './routers/sessions.router';
-import { messageHistoryQuery, messageSendBody } from '../contracts/schemas/message.schemas';
+import { messageHistoryQuery, messageRef, messageSendBody, threadHistoryQuery } from '../contracts/schemas/message.schemas';
 import { loginBody, registerBody } from '../contracts/schemas/misc.schemas';
 import { roomCreate, roomList, roomRef } from '../contracts/schemas/room.schemas';
 import { profilePatch, userSearch } from '../contracts/schemas/user.schemas';
@@ -51,24 +51,41 @@ const components: Record<string, Schema> = {
     role: { enum: ['owner', 'admin', 'member'] },
     lastReadSeq: int,
     unreadCount: int,
+    unreadMentions: { ...int, description: 'extension (mentions): unread messages that mention the caller' },
     lastMessage: nullable(ref('Message')),
   }),
-  Message: closed({
-    id: str,
-    roomId: str,
-    seq: { type: 'integer', minimum: 1 },
-    senderId: str,
-    clientMsgId: str,
-    text: str,
-    replyTo: nullable(str),
-    createdAt: time,
-    editedAt: nullable(time),
-    deletedAt: nullable(time),
-    reactions: { type: 'object', additionalProperties: { type: 'array', items: str } },
-  }),
+  Message: closed(
+    {
+      id: str,
+      roomId: str,
+      seq: { type: 'integer', minimum: 1 },
+      senderId: str,
+      clientMsgId: str,
+      text: str,
+      replyTo: nullable(str),
+      createdAt: time,
+      editedAt: nullable(time),
+      deletedAt: nullable(time),
+      reactions: { type: 'object', additionalProperties: { type: 'array', items: str } },
+      mentions: { type: 'array', items: str, minItems: 1, description: 'extension (mentions): ids of the members mentioned as @username at send time; absent when none' },
+      threadOf: { ...str, description: "extension (threads): the parent's id; present on thread replies only" },
+      alsoInRoom: { const: true, description: 'extension (threads): a thread reply also shown in the room timeline; absent otherwise' },
+      threadReplyCount: { type: 'integer', minimum: 1, description: 'extension (threads): on a parent with replies' },
+      threadLastReplyAt: { ...time, description: 'extension (threads): on a parent with replies' },
+      threadParticipants: { type: 'array', items: str, description: "extension (threads): the parent's author, the repliers and the members mentioned in the thread" },
+    },
+    ['id', 'roomId', 'seq', 'senderId', 'clientMsgId', 'text', 'replyTo', 'createdAt', 'editedAt', 'deletedAt', 'reactions'],
+  ),
   Presence: closed({ userId: str, status: { enum: ['online', 'offline'] }, lastSeenAt: nullable(time) }),
   Session: closed({ user: ref('User'), token: { type: 'string', description: 'JWT; send it as `Authorization: Bearer <token>` and in the Socket.IO handshake `auth.token`' } }),
-  HistoryPage: closed({ items: { type: 'array', items: ref('Message'), description: 'ascending seq' }, hasMore: { type: 'boolean' } }),
+  HistoryPage: closed(
+    {
+      items: { type: 'array', items: ref('Message'), description: 'ascending seq' },
+      hasMore: { type: 'boolean' },
+      resumeSeq: { ...int, description: 'extension (threads), with excludeThreadReplies only: pass it as beforeSeq (afterSeq for an afterSeq page) for the next page' },
+    },
+    ['items', 'hasMore'],
+  ),
   RoomPage: closed({ items: { type: 'array', items: ref('RoomSummary') }, nextCursor: nullable(str) }),
   Error: closed({
     error: closed(
@@ -122,6 +139,8 @@ const HISTORY_DOC = {
   afterSeq: 'the oldest `limit` messages with seq > afterSeq',
   beforeSeq: 'the newest `limit` messages with seq < beforeSeq',
   limit: 'page size, 50 by default',
+  excludeThreadReplies:
+    'extension (threads): `true` leaves out thread replies not also shown in the room; the page may then hold fewer than `limit` items with hasMore true, continue from `resumeSeq`',
 };
 
 /** Builds the document (a plain object: serve it as JSON). */
@@ -199,9 +218,19 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
         post: {
           tags: ['messages'],
           summary: 'Send a message (idempotent per sender and clientMsgId), delivered to sockets like message:send',
+          description:
+            'Extensions: `threadOf` makes it a reply in that message\'s thread (NOT_FOUND with details.reason THREAD_PARENT_NOT_FOUND when the parent is not a message of this room; CONFLICT with THREAD_PARENT_DELETED or THREAD_PARENT_IS_REPLY), `alsoInRoom` (only with threadOf) shows it in the room timeline too; `@username` mentions of members are resolved into `mentions`.',
           parameters: roomPath,
           requestBody: body(messageSendBody.schema),
-          responses: { ...ok(201, 'the stored message', ref('Message')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) },
+          responses: { ...ok(201, 'the stored message', ref('Message')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) },
+        },
+      },
+      '/api/v1/messages/{messageId}/thread': {
+        get: {
+          tags: ['messages'],
+          summary: "A page of one thread's replies (extension; messageId is the parent's), the same keyset rules as room history",
+          parameters: [...parameters('path', messageRef.schema), ...parameters('query', threadHistoryQuery.schema, HISTORY_DOC)],
+          responses: { ...ok(200, 'one page', ref('HistoryPage')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND']) },
         },
       },
       '/api/v1/users/me': {
