@@ -180,11 +180,17 @@ export const EVENTS: Record<string, EventSpec> = {
   'room:list': { fields: { cursor, limit }, required: [], writes: false },
   'room:members': { fields: { roomId: id, cursor, limit }, required: ['roomId'], writes: false },
   'dm:open': { fields: { userId: id }, required: ['userId'], writes: true },
-  'message:send': { fields: { roomId: id, clientMsgId: { t: 'str', min: 1, max: 64, stored: true }, text, replyTo: id }, required: ['roomId', 'clientMsgId', 'text'], writes: true },
+  'message:send': {
+    fields: { roomId: id, clientMsgId: { t: 'str', min: 1, max: 64, stored: true }, text, replyTo: id, threadOf: id, alsoInRoom: { t: 'bool' } },
+    required: ['roomId', 'clientMsgId', 'text'],
+    writes: true,
+  },
   'message:edit': { fields: { messageId: id, text }, required: ['messageId', 'text'], writes: true },
   'message:delete': { fields: { messageId: id }, required: ['messageId'], writes: true },
   'message:react': { fields: { messageId: id, emoji: { t: 'str', min: 1, max: 32, emoji: true, stored: true }, add: { t: 'bool' } }, required: ['messageId', 'emoji', 'add'], writes: true },
-  'message:history': { fields: { roomId: id, beforeSeq: seq, afterSeq: seq, limit }, required: ['roomId'], writes: false },
+  'message:history': { fields: { roomId: id, beforeSeq: seq, afterSeq: seq, limit, excludeThreadReplies: { t: 'bool' } }, required: ['roomId'], writes: false },
+  // Extension (threads, docs/protocol.md "Threads").
+  'thread:history': { fields: { messageId: id, beforeSeq: seq, afterSeq: seq, limit }, required: ['messageId'], writes: false },
   'message:read': { fields: { roomId: id, seq }, required: ['roomId', 'seq'], writes: true },
   'presence:get': { fields: { userIds: { t: 'ids', max: 100 } }, required: ['userIds'], writes: false },
   'auth:refresh': { fields: { token: { t: 'str', min: 1, max: 8192 } }, required: ['token'], writes: false },
@@ -261,7 +267,9 @@ export function judge(event: string, payload: unknown): Verdict {
   const spec = EVENTS[event];
   if (!spec) return 'invalid';
   const verdict = judgeSpec(spec, payload);
-  if (verdict !== 'invalid' && event === 'message:history' && isPlainObject(payload) && 'beforeSeq' in payload && 'afterSeq' in payload) return 'invalid';
+  if (verdict !== 'invalid' && (event === 'message:history' || event === 'thread:history') && isPlainObject(payload) && 'beforeSeq' in payload && 'afterSeq' in payload) return 'invalid';
+  // Threads: alsoInRoom only with threadOf.
+  if (verdict !== 'invalid' && event === 'message:send' && isPlainObject(payload) && 'alsoInRoom' in payload && !('threadOf' in payload)) return 'invalid';
   return verdict;
 }
 

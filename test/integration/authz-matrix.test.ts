@@ -60,6 +60,10 @@ message:history              | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | 
 message:history              | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:send                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:send                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send thread reply    | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send thread reply    | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+thread:history               | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+thread:history               | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:read                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:read                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:react others'        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
@@ -88,6 +92,8 @@ GET /rooms/:id/messages      | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | 
 GET /rooms/:id/messages      | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 POST /rooms/:id/messages     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 POST /rooms/:id/messages     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /messages/:id/thread     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /messages/:id/thread     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 GET /rooms                   | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /rooms                   | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users/:id/presence      | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
@@ -151,6 +157,8 @@ describe('authorization matrix', () => {
       }),
       ok(P.owner.socket, 'room:invite', { roomId: room.id, userId: P.invited.id }),
     ]);
+    // A thread under the author's first message (extension: threads).
+    await ok(P.author.socket, 'message:send', { roomId: room.id, clientMsgId: cmid('thread'), text: 'a thread reply', threadOf: (theirs1 as Message).id });
     await ok(P.owner.socket, 'room:kick', { roomId: room.id, userId: P.kicked.id });
     return { kind, room, theirs: [theirs1 as Message, theirs2 as Message], own };
   }
@@ -161,6 +169,7 @@ describe('authorization matrix', () => {
     'presence:get a member', 'dm:open the owner', 'GET /rooms/:id', 'GET /rooms/:id/messages', 'GET /rooms', 'GET /users/:id/presence',
     // A profile lives on the user, not the room: only the caller's own user document changes.
     'user:update own profile', 'user:search', 'PATCH /users/me', 'GET /users?prefix',
+    'thread:history', 'GET /messages/:id/thread',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -181,6 +190,7 @@ describe('authorization matrix', () => {
       memberships: await sorted('memberships', { roomId }),
       access: await sorted('room_access', { roomId }),
       messages: await sorted('messages', { roomId }),
+      threads: await sorted('threads', { roomId }),
     };
   }
 
@@ -246,6 +256,9 @@ describe('authorization matrix', () => {
     'message:history': (fx, p) => socketOutcome(p, 'message:history', { roomId: fx.room.id }),
     'message:send': (fx, p) => socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), text: `sent by ${p}` }),
     'message:read': (fx, p) => socketOutcome(p, 'message:read', { roomId: fx.room.id, seq: 1000 }),
+    'message:send thread reply': (fx, p) => socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), text: `thread reply by ${p}`, threadOf: fx.theirs[0].id }),
+    'thread:history': (fx, p) => socketOutcome(p, 'thread:history', { messageId: fx.theirs[0].id }),
+    'GET /messages/:id/thread': (fx, p) => restOutcome(p, 'GET', `/api/v1/messages/${encodeURIComponent(fx.theirs[0].id)}/thread`),
     "message:react others'": (fx, p) => socketOutcome(p, 'message:react', { messageId: fx.theirs[0].id, emoji: '👍', add: true }),
     "message:edit others'": (fx, p) => socketOutcome(p, 'message:edit', { messageId: fx.theirs[0].id, text: `edited by ${p}` }),
     'message:edit own': (fx, p) => socketOutcome(p, 'message:edit', { messageId: fx.own[p]!.id, text: `edited by ${p}` }),
@@ -315,6 +328,14 @@ describe('authorization matrix', () => {
       const texts = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.map((m) => m.text);
       expect(texts.filter((x) => x.startsWith('sent by ')).sort()).toEqual(okPersonas.map((p) => `sent by ${p}`).sort());
     },
+    'message:send thread reply': async (fx, okPersonas) => {
+      const replies = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.filter((m) => m.text.startsWith('thread reply by '));
+      expect(replies.map((m) => m.text).sort()).toEqual(okPersonas.map((p) => `thread reply by ${p}`).sort());
+      expect(replies.every((m) => m.threadOf === fx.theirs[0].id)).toBe(true);
+      // The fixture's reply and one per success, in the thread's index and the parent's summary.
+      expect((await t.app.chat.repos.threads.get(fx.theirs[0].id))?.seqs).toHaveLength(okPersonas.length + 1);
+      expect((await t.app.chat.repos.messages.findById(fx.theirs[0].id))?.thread?.replyCount).toBe(okPersonas.length + 1);
+    },
     'POST /rooms/:id/messages': async (fx, okPersonas) => {
       const texts = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.map((m) => m.text);
       expect(texts.filter((x) => x.startsWith('posted by ')).sort()).toEqual(okPersonas.map((p) => `posted by ${p}`).sort());
@@ -342,7 +363,7 @@ describe('authorization matrix', () => {
 
   it('the matrix covers every client event and REST endpoint of the contract', () => {
     const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
-    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search']) {
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history']) {
       expect(socketEvents.has(e), e).toBe(true);
     }
     expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());

@@ -58,6 +58,7 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/users/:p/presence',
   'PATCH /api/v1/users/me',
   'GET /api/v1/users',
+  'GET /api/v1/messages/:p/thread',
 ];
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
@@ -99,7 +100,7 @@ describe('fuzz: REST endpoints', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages') };
+    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads') };
   }
 
   beforeAll(async () => {
@@ -120,8 +121,8 @@ describe('fuzz: REST endpoints', () => {
       base: () => ({ type: 'private', name: 'fuzzed', memberIds: [] }),
     };
     BODIES[`POST /api/v1/rooms/:roomId/messages`] = {
-      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' } }, required: ['clientMsgId', 'text'], writes: true },
-      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id }),
+      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' }, threadOf: { t: 'id' }, alsoInRoom: { t: 'bool' } }, required: ['clientMsgId', 'text'], writes: true },
+      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true }),
     };
     BODIES['PATCH /api/v1/users/me'] = {
       spec: { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
@@ -212,7 +213,7 @@ describe('fuzz: REST endpoints', () => {
     fc.constantFrom('1', '0', '-1', '1e2', '0x10', '101', '100', '50', ' 5', '5 ', '١', '9007199254740993', '', 'null', '[object Object]', '%00', '%', '%E0%A4%A'),
   );
   const queryKey = fc.oneof(
-    fc.constantFrom('limit', 'cursor', 'prefix', 'prefix[$regex]', 'beforeSeq', 'afterSeq', 'limit[$gt]', 'limit[]', 'cursor[$ne]', 'afterSeq[$where]', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a.b'),
+    fc.constantFrom('limit', 'cursor', 'prefix', 'prefix[$regex]', 'beforeSeq', 'afterSeq', 'excludeThreadReplies', 'excludeThreadReplies[$ne]', 'limit[$gt]', 'limit[]', 'cursor[$ne]', 'afterSeq[$where]', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a.b'),
     fc.constantFrom(...OPERATORS),
     fc.string({ maxLength: 12 }),
   );
@@ -233,6 +234,8 @@ describe('fuzz: REST endpoints', () => {
       (_p: string, q: string) => `/api/v1/me?${q}`,
       (_p: string, q: string) => `/api/v1/users?${q}`,
       (_p: string, q: string) => `/api/v1/users?prefix=${actor.username.slice(0, 3)}&${q}`,
+      (p: string, q: string) => `/api/v1/messages/${p}/thread?${q}`,
+      (_p: string, q: string) => `/api/v1/messages/${encodeURIComponent(msg.id)}/thread?${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {

@@ -54,11 +54,12 @@ describe('fuzz: socket events', () => {
       'room:list': { limit: 10 },
       'room:members': { roomId: room.id, limit: 10 },
       'dm:open': { userId: other.id },
-      'message:send': { roomId: room.id, clientMsgId: 'fuzz-1', text: 'hello', replyTo: msg.id },
+      'message:send': { roomId: room.id, clientMsgId: 'fuzz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true },
       'message:edit': { messageId: msg.id, text: 'edited' },
       'message:delete': { messageId: msg.id },
       'message:react': { messageId: msg.id, emoji: '👍', add: true },
-      'message:history': { roomId: room.id, afterSeq: 0, limit: 5 },
+      'message:history': { roomId: room.id, afterSeq: 0, limit: 5, excludeThreadReplies: true },
+      'thread:history': { messageId: msg.id, afterSeq: 0, limit: 5 },
       'message:read': { roomId: room.id, seq: 1 },
       'presence:get': { userIds: [other.id] },
       'auth:refresh': { token: actor.token },
@@ -77,7 +78,7 @@ describe('fuzz: socket events', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages') };
+    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads') };
   }
 
   /** Sends one request on the actor's socket (reconnecting if a previous case closed it). */

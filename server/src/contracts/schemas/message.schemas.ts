@@ -5,13 +5,17 @@ import { clientMsgId, emoji, id, limit, object, seq, text } from './common';
 // Extension (threads): `threadOf` makes the send a thread reply; `alsoInRoom` (with threadOf
 // only) shows it in the room's timeline too.
 const threadFields = { threadOf: id, alsoInRoom: { type: 'boolean' } };
-export const messageSend = compile<{ roomId: string; clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }>(
-  object({ roomId: id, clientMsgId, text, replyTo: id, ...threadFields }, ['roomId', 'clientMsgId', 'text']),
-);
+// if/then rather than dependentRequired: understood by ajv's default draft and by OpenAPI 3.1 alike.
+const alsoInRoomNeedsThread = { if: { properties: { alsoInRoom: true }, required: ['alsoInRoom'] }, then: { properties: { threadOf: true }, required: ['threadOf'] } };
+export const messageSend = compile<{ roomId: string; clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }>({
+  ...object({ roomId: id, clientMsgId, text, replyTo: id, ...threadFields }, ['roomId', 'clientMsgId', 'text']),
+  ...alsoInRoomNeedsThread,
+});
 /** REST POST /rooms/:roomId/messages: the room comes from the path. */
-export const messageSendBody = compile<{ clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }>(
-  object({ clientMsgId, text, replyTo: id, ...threadFields }, ['clientMsgId', 'text']),
-);
+export const messageSendBody = compile<{ clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }>({
+  ...object({ clientMsgId, text, replyTo: id, ...threadFields }, ['clientMsgId', 'text']),
+  ...alsoInRoomNeedsThread,
+});
 export const messageEdit = compile<{ messageId: string; text: string }>(object({ messageId: id, text }, ['messageId', 'text']));
 export const messageDelete = compile<{ messageId: string }>(object({ messageId: id }, ['messageId']));
 export const messageReact = compile<{ messageId: string; emoji: string; add: boolean }>(
