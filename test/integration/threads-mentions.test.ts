@@ -23,6 +23,7 @@ import {
   newPerson,
   ok,
   registerUser,
+  seedMessages,
   sendMessage,
   type Message,
   type Person,
@@ -63,7 +64,7 @@ describe('threads and mentions: one node', () => {
     const m = await sendMessage(a.socket, room.id, `hi @${b.username.toUpperCase()}, @${c.username}. and @${b.username} mail x@${c.username} @${outsider.username}`);
     expect((m as ThreadMessage).mentions).toEqual([b.id, c.id].sort());
     expect((await seen).mentions).toEqual([b.id, c.id].sort());
-    const plain = await sendMessage(a.socket, room.id, 'no mentions here @nobody_with_this_name');
+    const plain = await sendMessage(a.socket, room.id, 'no mentions here @nobody_with_this_name @__proto__ @constructor @$where @a.b.c.d');
     expect(plain).not.toHaveProperty('mentions');
     const page = await history(a.socket, room.id);
     expect((page.items as ThreadMessage[]).map((x) => x.mentions)).toEqual([[b.id, c.id].sort(), undefined]);
@@ -104,6 +105,19 @@ describe('threads and mentions: one node', () => {
     expect((await summaryOf(b, room.id)).unreadMentions).toBe(0);
     // The read mentions left the membership (it does not grow with read mentions).
     expect((await t.app.chat.repos.memberships.get(room.id, b.id))?.mentionSeqs ?? []).toEqual([]);
+  });
+
+  it('unreadMentions is bounded: at most 500 kept per member and room, all cleared by a read', async () => {
+    const [a, b] = await Promise.all([newPerson(t.url), newPerson(t.url)]);
+    const room = await createRoom(a.socket, { type: 'public', memberIds: [b.id] });
+    const seeded = await seedMessages(a.socket, room.id, 500, 'm', 20);
+    // As if each of them had mentioned b (500 sends with mentions record exactly this).
+    await t.app.deps.db.collection('memberships').updateOne({ _id: `${room.id}:${b.id}` as never }, { $set: { mentionSeqs: seeded.map((m) => m.seq) } });
+    expect((await summaryOf(b, room.id)).unreadMentions).toBe(500);
+    const over = await sendMessage(a.socket, room.id, `@${b.username} one too many`);
+    expect((await t.app.chat.repos.memberships.get(room.id, b.id))?.mentionSeqs).toHaveLength(500);
+    expect((await t.app.chat.repos.memberships.get(room.id, b.id))?.mentionSeqs).not.toContain(over.seq);
+    expect(await ok(b.socket, 'message:read', { roomId: room.id, seq: 10_000_000 })).toEqual({ lastReadSeq: over.seq, unreadCount: 0, unreadMentions: 0 });
   });
 
   it('threads: a reply is a room message; the parent summarises the thread; thread:history pages it (socket and REST)', async () => {
@@ -279,11 +293,19 @@ describe('threads and mentions: two nodes with Redis', () => {
     expect((await updated).threadParticipants?.sort()).toEqual([a.id, b.id].sort());
     expect((await history(a0.socket, room.id)).items.find((m) => m.id === parent.id)).toEqual(expect.objectContaining({ threadReplyCount: 1 }));
     expect((await ok(a0.socket, 'thread:history', { messageId: parent.id })).items.map((m: Message) => m.id)).toEqual([r.id]);
+    // The mention written on node 1 is counted on node 0 and read away there.
     expect((await summaryOf(a0, room.id)).unreadMentions).toBe(1);
     expect(await ok(a0.socket, 'message:read', { roomId: room.id, seq: r.seq })).toEqual({ lastReadSeq: r.seq, unreadCount: 0, unreadMentions: 0 });
+    // REST on either node: the thread page, and a reply sent there reaches the socket on the other node.
+    const viaRest = await api(nodes[0].url, 'GET', `/api/v1/messages/${encodeURIComponent(parent.id)}/thread`, { token: b.token });
+    expect(viaRest.body.items.map((m: Message) => m.id)).toEqual([r.id]);
+    const restNew = waitFor<ThreadMessage>(b1.socket, 'message:new', (m) => m.text === 'rest reply on node 0');
+    const posted = await api(nodes[0].url, 'POST', `/api/v1/rooms/${room.id}/messages`, { token: a.token, body: { clientMsgId: cmid(), text: 'rest reply on node 0', threadOf: parent.id } });
+    expect(posted.status).toBe(201);
+    expect((await restNew).threadOf).toBe(parent.id);
     // Concurrent replies on both nodes: each counted once.
     await Promise.all([...Array(5)].map((_, i) => reply(i % 2 ? a0 : b1, room.id, parent.id, `c${i}`)));
-    expect((await ok(b1.socket, 'thread:history', { messageId: parent.id })).items).toHaveLength(6);
-    expect((await nodes[1].app.chat.repos.messages.findById(parent.id))?.thread?.replyCount).toBe(6);
+    expect((await ok(b1.socket, 'thread:history', { messageId: parent.id })).items).toHaveLength(7);
+    expect((await nodes[1].app.chat.repos.messages.findById(parent.id))?.thread?.replyCount).toBe(7);
   });
 });
