@@ -13,13 +13,14 @@ export function threadsRepository({ Thread }: Models) {
      * resolves the thread as stored afterwards.
      */
     async addReply(parentId: string, roomId: string, seq: number, participants: string[], at: Date): Promise<ThreadDoc> {
-      await Thread.updateOne(
+      const doc = await Thread.findOneAndUpdate(
         { _id: parentId },
         { $setOnInsert: { roomId }, $addToSet: { seqs: seq, participants: { $each: participants } }, $max: { lastReplyAt: at } },
-        { upsert: true },
-      ).exec();
-      const doc = await Thread.findById(parentId).lean<ThreadDoc>().exec();
-      if (!doc) throw new Error(`thread ${parentId} vanished after its update`);
+        { upsert: true, new: true },
+      )
+        .lean<ThreadDoc>()
+        .exec();
+      if (!doc) throw new Error(`thread ${parentId} missing after its upsert`);
       return doc;
     },
   };

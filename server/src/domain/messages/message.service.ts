@@ -121,7 +121,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     }
     // Extensions (threads, mentions): refused before anything is stored; fields only when set.
     if (input.alsoInRoom !== undefined && input.threadOf === undefined) throw errors.validation([{ path: '/alsoInRoom', message: 'only with threadOf' }]);
-    if (input.threadOf !== undefined) await threads.parentFor(roomId, input.threadOf);
+    const parent = input.threadOf !== undefined ? await threads.parentFor(roomId, input.threadOf) : undefined;
     const mentioned = await mentions.resolve(roomId, input.text);
     const extra: Partial<MessageDoc> = {};
     if (mentioned.length > 0) extra.mentions = mentioned;
@@ -162,7 +162,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     });
     const dto = toMessageDto(message);
     // The stored message's own fields: a retry repairs what a crash of the first attempt left out.
-    if (message.roomId === input.roomId) await Promise.all([mentions.record(message.roomId, message.seq, message.mentions ?? [], message.senderId), threads.replyStored(message)]);
+    if (message.roomId === input.roomId) await Promise.all([mentions.record(message.roomId, message.seq, message.mentions ?? [], message.senderId), threads.replyStored(message, parent)]);
     if (!created) {
       // A retry: not a new send, so it does not count against the rate limit.
       if (consumed) await sendLimiter.refund(userId);

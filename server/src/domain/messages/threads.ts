@@ -64,12 +64,14 @@ export function createThreads({ repos, access, docLock, announceUpdate }: Thread
      * A reply is stored: index it and rewrite the parent's summary (idempotent, so a retried
      * send repairs what a crash left out). Ordered per thread across nodes by the doc lock.
      */
-    async replyStored(reply: MessageDoc): Promise<void> {
+    async replyStored(reply: MessageDoc, parentRead?: MessageDoc): Promise<void> {
       const parentId = reply.threadOf;
       if (!parentId) return;
+      // A parent read before the reply was stored may hold an older summary: at worst the
+      // summary is rewritten with the same values, never skipped when it changed.
+      const parent = parentRead?._id === parentId ? parentRead : await repos.messages.findById(parentId);
+      if (!parent) return; // removed by retention meanwhile: nothing to summarise
       await docLock.run(lockKeys.thread(parentId), async () => {
-        const parent = await repos.messages.findById(parentId);
-        if (!parent) return; // removed by retention meanwhile: nothing to summarise
         const participants = [parent.senderId, ...(parent.mentions ?? []), reply.senderId, ...(reply.mentions ?? [])];
         const index = await repos.threads.addReply(parentId, reply.roomId, reply.seq, [...new Set(participants)], reply.createdAt);
         const summary = { replyCount: index.seqs.length, lastReplyAt: index.lastReplyAt, participants: index.participants };
