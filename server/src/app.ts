@@ -17,7 +17,7 @@ import { createTokenService } from './domain/auth/token.service';
 import type { MembershipCache } from './domain/membership-cache';
 import type { HistoryCache } from './domain/messages/history-cache';
 import type { UserRooms } from './domain/rooms/user-rooms';
-import { createHistory, createServices, type Services } from './domain/services';
+import { createBlocks, createHistory, createServices, type Services } from './domain/services';
 import { mountApi } from './http/api';
 import { createMetrics } from './http/metrics';
 import { API_EMF_SOURCES, startEmfPublisher } from './http/emf-metrics';
@@ -114,15 +114,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   // The emitter of every server-to-client event, then the domain that announces through it.
   const history = createHistory(deps, data, cluster.peers);
+  const blocks = createBlocks(deps, data, cluster.peers);
   const emitter = createSocketEmitter({
     io,
     metrics,
     peers: cluster.peers,
     loadRange: history.storedRange,
     onDelivered: (m) => history.cache.delivered(m),
-    onError: (err) => log.warn({ err }, 'gap fill failed'),
+    onError: (err) => log.warn({ err }, 'gap fill or block lookup failed'),
+    blocks: blocks.service.filter,
   });
-  const domain = createServices({ deps, data, history, notifier: emitter, events: jobs.events, presenceStore, peers: cluster.peers });
+  const domain = createServices({ deps, data, history, notifier: emitter, events: jobs.events, presenceStore, peers: cluster.peers, blocks: blocks.service });
   const { services, userRooms } = domain;
 
   // Transports: REST routes, then the socket handlers, guards and connection hooks.
@@ -151,6 +153,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     userRooms,
     membershipCache: domain.membershipCache,
     historyCache: history.cache,
+    blockCache: blocks.cache,
     peerMessage: (m) => {
       services.messages.peerStored(m.roomId, m.seq);
       emitter.peerMessage(m);

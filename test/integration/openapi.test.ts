@@ -105,6 +105,15 @@ describe('OpenAPI document', () => {
     expect(found.body.items).toContainEqual(me.body.user);
     expect((await call('GET', '/api/v1/users', { path: '/api/v1/users?prefix=a', token: b })).status).toBe(400);
 
+    const blockPath = `/api/v1/users/me/blocks/${bob.body.user.id}`;
+    expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: blockPath, token: a })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: `/api/v1/users/me/blocks/${alice.body.user.id}`, token: a })).status).toBe(400);
+    expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: '/api/v1/users/me/blocks/nope', token: a })).status).toBe(404);
+    const blocked = await call('GET', '/api/v1/users/me/blocks', { token: a });
+    expect(blocked.body).toEqual({ userIds: [bob.body.user.id] });
+    expect((await call('DELETE', '/api/v1/users/me/blocks/{userId}', { path: blockPath, token: a })).status).toBe(200);
+    expect((await call('GET', '/api/v1/users/me/blocks', { token: a })).body).toEqual({ userIds: [] });
+
     expect((await call('GET', '/healthz')).status).toBe(200);
     expect((await call('GET', '/readyz')).status).toBe(200);
     expect((await call('POST', '/api/v1/auth/logout', { token: b, body: { everywhere: true } })).status).toBe(200);

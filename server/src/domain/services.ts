@@ -25,6 +25,7 @@ import { createUserService, type UserService, type UserServiceDeps } from './use
 import { createUsernamePolicy } from './users/username-policy';
 import { createProfileService, type ProfileService } from './users/profile.service';
 import { createUsernameIndex } from './users/username-index';
+import { BlockCache, createBlockService, type BlockService } from './users/blocks';
 
 export interface Services {
   users: UserService;
@@ -33,6 +34,15 @@ export interface Services {
   messages: MessageService;
   presence: PresenceService;
   typing: TypingService;
+  blocks: BlockService;
+}
+
+/** User blocks: built before the emitter, which filters deliveries with them (blocks.filter). */
+export function createBlocks(deps: Pick<Deps, 'config' | 'redis'>, data: Data, peers: Peers): { service: BlockService; cache: BlockCache } {
+  const { config, redis } = deps;
+  const cache = new BlockCache(peers);
+  const limiter = createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}blocks`, points: config.limits.blockChangesPerWindow, windowMs: config.limits.blockWindowMs });
+  return { cache, service: createBlockService({ repos: data.repos, docLock: data.docLock, cache, limiter, maxBlocked: config.limits.maxBlocked }) };
 }
 
 export interface History {
@@ -71,6 +81,8 @@ export interface DomainDeps {
   events: DomainEvents;
   presenceStore: PresenceStore;
   peers: Peers;
+  /** From createBlocks. */
+  blocks: BlockService;
 }
 
 export interface Domain {
@@ -105,7 +117,7 @@ function accountDefences({ config, redis }: Pick<Deps, 'config' | 'redis'>): Pic
   };
 }
 
-export function createServices({ deps, data, history, notifier, events, presenceStore, peers }: DomainDeps): Domain {
+export function createServices({ deps, data, history, notifier, events, presenceStore, peers, blocks }: DomainDeps): Domain {
   const { repos, counters, docLock } = data;
   const { config, redis } = deps;
   const { limits } = config;
@@ -119,6 +131,7 @@ export function createServices({ deps, data, history, notifier, events, presence
     notifier,
     offlineGraceMs: config.presence.offlineGraceMs,
     docLock,
+    warm: blocks.warm,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
   const services: Services = {
@@ -142,6 +155,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
       userRooms,
+      blocks,
     }),
     messages: createMessageService({
       repos,
@@ -154,8 +168,10 @@ export function createServices({ deps, data, history, notifier, events, presence
       history: history.reader,
       sendAdmission: deps.admission,
       historyCache: history.cache,
+      blocks,
     }),
-    typing: createTypingService(access, notifier, config.typing),
+    typing: createTypingService(access, notifier, config.typing, blocks.warm),
+    blocks,
   };
   return {
     services,

@@ -213,6 +213,29 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           responses: { ...ok(200, 'the updated caller', closed({ user: ref('User') })), ...errorResponses([...AUTHED, 'NOT_FOUND', 'RATE_LIMITED']) },
         },
       },
+      '/api/v1/users/me/blocks': {
+        get: {
+          tags: ['users'],
+          summary: 'The users the caller blocks (extension; same as user:list_blocks), in the order they were blocked',
+          responses: { ...ok(200, 'the blocked user ids', closed({ userIds: { type: 'array', items: str } })), ...errorResponses(AUTHED) },
+        },
+      },
+      '/api/v1/users/me/blocks/{userId}': {
+        put: {
+          tags: ['users'],
+          summary: 'Block a user (extension; same as user:block; idempotent)',
+          description:
+            'The caller stops receiving the user\'s message:new, message:updated, typing and presence:updated on every node; the user can no longer open or send into the direct room with the caller (403 FORBIDDEN, details.reason "BLOCKED"). Blocking yourself is VALIDATION_FAILED; an unknown user NOT_FOUND; past MAX_BLOCKED_USERS CONFLICT.',
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'blocked (or already was)', closed({})), ...errorResponses([...AUTHED, 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED']) },
+        },
+        delete: {
+          tags: ['users'],
+          summary: 'Unblock a user (extension; same as user:unblock; idempotent)',
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'unblocked (or was not blocked)', closed({})), ...errorResponses([...AUTHED, 'RATE_LIMITED']) },
+        },
+      },
       '/api/v1/users': {
         get: {
           tags: ['users'],

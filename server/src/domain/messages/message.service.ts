@@ -19,6 +19,7 @@ import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
+import type { BlockService } from '../users/blocks';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -35,6 +36,8 @@ export interface MessageServiceDeps {
   historyCache?: HistoryCache | null;
   /** Bounds on the sends a node holds per room and in all (overload/admission.ts); none when absent. */
   sendAdmission?: SendAdmission;
+  /** User blocks: a send into the direct room of a user who blocks the sender is refused. */
+  blocks?: Pick<BlockService, 'assertCanSend'>;
 }
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
@@ -51,7 +54,7 @@ export interface SendInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, blocks }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -95,6 +98,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
     await access.memberRole(input.roomId, userId);
+    // Also loads the sender's blockers into this node's cache, which the emitter filters with.
+    await blocks?.assertCanSend(userId, input.roomId);
     const roomId = input.roomId;
     if (input.replyTo !== undefined) {
       const parent = await repos.messages.findById(input.replyTo);
