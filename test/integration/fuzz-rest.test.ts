@@ -58,6 +58,9 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/users/:p/presence',
   'PATCH /api/v1/users/me',
   'GET /api/v1/users',
+  'GET /api/v1/users/me/blocks',
+  'PUT /api/v1/users/me/blocks/:p',
+  'DELETE /api/v1/users/me/blocks/:p',
 ];
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
@@ -99,7 +102,7 @@ describe('fuzz: REST endpoints', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages') };
+    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), blocks: await all('user_blocks') };
   }
 
   beforeAll(async () => {
@@ -233,6 +236,7 @@ describe('fuzz: REST endpoints', () => {
       (_p: string, q: string) => `/api/v1/me?${q}`,
       (_p: string, q: string) => `/api/v1/users?${q}`,
       (_p: string, q: string) => `/api/v1/users?prefix=${actor.username.slice(0, 3)}&${q}`,
+      (_p: string, q: string) => `/api/v1/users/me/blocks?${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {
@@ -243,6 +247,21 @@ describe('fuzz: REST endpoints', () => {
         if (problem) throw new Error(`GET ${path}: ${problem}`);
       }),
       { numRuns: runs(500), seed: seed() + 12, endOnFailure: true },
+    );
+  }, fuzzTimeout());
+
+  it('user blocks: hostile path parameters on PUT/DELETE /users/me/blocks/:userId are refused, never 500, nothing stored', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('PUT', 'DELETE'), pathParam, query, async (m, p, q) => {
+        requests += 1;
+        const path = `/api/v1/users/me/blocks/${p}?${q}`;
+        const r = await call(t.url, m, path, { token: actor.token });
+        const problem = errorProblem(r);
+        if (problem) throw new Error(`${m} ${path}: ${problem}`);
+        // No such user (or not an id at all): PUT is refused; DELETE of a block that is not there succeeds and changes nothing.
+        if (m === 'PUT') expect(r.status, `${m} ${path}`).toBeGreaterThanOrEqual(400);
+      }),
+      { numRuns: runs(200), seed: seed() + 15, endOnFailure: true },
     );
   }, fuzzTimeout());
 
