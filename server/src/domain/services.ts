@@ -83,6 +83,8 @@ export interface DomainDeps {
   peers: Peers;
   /** From createBlocks. */
   blocks: BlockService;
+  /** Operator suspensions (the revocation store): login refuses a suspended user. */
+  isSuspended?: (userId: string) => boolean;
 }
 
 export interface Domain {
@@ -117,7 +119,7 @@ function accountDefences({ config, redis }: Pick<Deps, 'config' | 'redis'>): Pic
   };
 }
 
-export function createServices({ deps, data, history, notifier, events, presenceStore, peers, blocks }: DomainDeps): Domain {
+export function createServices({ deps, data, history, notifier, events, presenceStore, peers, blocks, isSuspended }: DomainDeps): Domain {
   const { repos, counters, docLock } = data;
   const { config, redis } = deps;
   const { limits } = config;
@@ -135,7 +137,7 @@ export function createServices({ deps, data, history, notifier, events, presence
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
   const services: Services = {
-    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, ...accountDefences(deps) }),
+    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, isSuspended, ...accountDefences(deps) }),
     profiles: createProfileService({
       repos,
       docLock,

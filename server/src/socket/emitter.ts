@@ -19,6 +19,8 @@ import type { AppServer, AppSocket } from './types';
 export interface SocketEmitter extends Notifier {
   /** A message stored by another node: delivered to this node's sockets in seq order. */
   peerMessage(message: MessageDto): void;
+  /** A message updated outside the API (a workers' purge), told to this node's sockets only: every node hears the update itself. */
+  messageUpdatedLocal(message: MessageDto): void;
   close(): void;
 }
 
@@ -102,6 +104,12 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
     messageUpdated(message) {
       withBlockers(message.senderId, (except) => {
         io.to(roomChannel(message.roomId)).except(except).emit('message:updated', message);
+        count('message:updated');
+      });
+    },
+    messageUpdatedLocal(message) {
+      withBlockers(message.senderId, (except) => {
+        io.local.to(roomChannel(message.roomId)).except(except).emit('message:updated', message);
         count('message:updated');
       });
     },
