@@ -110,6 +110,10 @@ DELETE /users/me/blocks/:id  | public  | UNAUTHORIZED | ok        | ok        | 
 DELETE /users/me/blocks/:id  | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 dm:open one who blocks you   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
 dm:open one who blocks you   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+PUT /admin/.../suspension    | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+PUT /admin/.../suspension    | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+POST /admin/.../purge        | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+POST /admin/.../purge        | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
 `;
 
 type Expected = 'ok' | ErrorCode | '-';
@@ -142,7 +146,8 @@ describe('authorization matrix', () => {
   const P = {} as Record<Exclude<Persona, 'anonymous'> | 'admin2' | 'author' | 'victim1' | 'victim2' | 'target' | 'blocker', Person>;
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
+    // Operator routes on: no user's token, whatever its role in a room, reaches them.
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN: 'operator-token-0123456789abcdef' });
     const names = ['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked', 'admin2', 'author', 'victim1', 'victim2', 'target', 'blocker'] as const;
     const people = await Promise.all(names.map(() => newPerson(t.url)));
     names.forEach((n, i) => (P[n] = people[i]));
@@ -180,6 +185,7 @@ describe('authorization matrix', () => {
     // Blocks live on the users, not on the room.
     'user:block someone', 'user:list_blocks', 'user:unblock someone', 'PUT /users/me/blocks/:id', 'GET /users/me/blocks', 'DELETE /users/me/blocks/:id',
     'dm:open one who blocks you',
+    'PUT /admin/.../suspension', 'POST /admin/.../purge',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -292,6 +298,9 @@ describe('authorization matrix', () => {
     'GET /users/me/blocks': (_fx, p) => restOutcome(p, 'GET', '/api/v1/users/me/blocks'),
     'DELETE /users/me/blocks/:id': (_fx, p) => restOutcome(p, 'DELETE', `/api/v1/users/me/blocks/${P.target.id}`),
     'dm:open one who blocks you': (_fx, p) => socketOutcome(p, 'dm:open', { userId: P.blocker.id }),
+    // Operator routes take the operator token only: a user may not suspend or purge anyone (the author's messages stay).
+    'PUT /admin/.../suspension': (_fx, p) => restOutcome(p, 'PUT', `/api/v1/admin/users/${P.author.id}/suspension`),
+    'POST /admin/.../purge': (_fx, p) => restOutcome(p, 'POST', `/api/v1/admin/users/${P.author.id}/messages/purge`),
   };
 
   /** The stored block list of each persona that succeeded names the target (or no longer does). */
@@ -317,6 +326,9 @@ describe('authorization matrix', () => {
     'PUT /users/me/blocks/:id': blocksTarget(true),
     'DELETE /users/me/blocks/:id': blocksTarget(false),
     // Refused: no direct room was created for any of them.
+    'PUT /admin/.../suspension': async () => {
+      expect(t.app.revocation.isSuspended(P.author.id)).toBe(false);
+    },
     'dm:open one who blocks you': async () => {
       expect(await t.app.chat.userRooms.of(P.blocker.id)).toEqual([]);
     },

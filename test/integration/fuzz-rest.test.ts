@@ -61,7 +61,13 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/users/me/blocks',
   'PUT /api/v1/users/me/blocks/:p',
   'DELETE /api/v1/users/me/blocks/:p',
+  // Operator routes (OPERATOR_TOKEN is set for this suite).
+  'GET /api/v1/admin/users/:p/suspension',
+  'PUT /api/v1/admin/users/:p/suspension',
+  'DELETE /api/v1/admin/users/:p/suspension',
+  'POST /api/v1/admin/users/:p/messages/purge',
 ];
+const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
 function isContractRoute(method: string, pathname: string): boolean {
@@ -106,7 +112,7 @@ describe('fuzz: REST endpoints', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN });
     actor = await newPerson(t.url);
     room = await createRoom(actor.socket, { type: 'public', name: 'rest fuzz' });
     msg = await sendMessage(actor.socket, room.id, 'target');
@@ -262,6 +268,28 @@ describe('fuzz: REST endpoints', () => {
         if (m === 'PUT') expect(r.status, `${m} ${path}`).toBeGreaterThanOrEqual(400);
       }),
       { numRuns: runs(200), seed: seed() + 15, endOnFailure: true },
+    );
+  }, fuzzTimeout());
+
+  it('operator routes: hostile path parameters and tokens get a contract status, never 500', async () => {
+    const routes = [
+      ['GET', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['PUT', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['DELETE', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['POST', (p: string) => `/api/v1/admin/users/${p}/messages/purge`],
+    ] as const;
+    const token = fc.oneof(fc.constant(OPERATOR_TOKEN), fc.constant(null), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x21-\x7e]+$/.test(s)));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, token, async (i, p, q, tok) => {
+        requests += 1;
+        const [method, path] = routes[i];
+        const r = await call(t.url, method, `${path(p)}?${q}`, { token: tok });
+        const problem = errorProblem(r);
+        if (problem) throw new Error(`${method} ${path(p)}: ${problem}`);
+        // Without the operator token: 401 (a path that cannot be percent-decoded may be refused first, 400).
+        if (tok !== OPERATOR_TOKEN) expect(decodable(path(p)) ? [401] : [400, 401], `${method} ${path(p)} without the operator token`).toContain(r.status);
+      }),
+      { numRuns: runs(200), seed: seed() + 16, endOnFailure: true },
     );
   }, fuzzTimeout());
 

@@ -118,6 +118,7 @@ const body = (schema: Schema) => ({ required: true, content: json(schema) });
 const ok = (status: number, description: string, schema: Schema) => ({ [status]: { description, content: json(schema) } });
 
 const roomPath = parameters('path', roomRef.schema);
+const SUSPENSION = closed({ userId: str, suspended: { type: 'boolean' } });
 const HISTORY_DOC = {
   afterSeq: 'the oldest `limit` messages with seq > afterSeq',
   beforeSeq: 'the newest `limit` messages with seq < beforeSeq',
@@ -252,6 +253,38 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           responses: { ...ok(200, 'presence', ref('Presence')), ...errorResponses([...AUTHED, 'NOT_FOUND']) },
         },
       },
+      '/api/v1/admin/users/{userId}/suspension': {
+        get: {
+          tags: ['operations'],
+          summary: 'Whether a user is suspended (operator; only when OPERATOR_TOKEN is set)',
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'the suspension state', SUSPENSION), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'INTERNAL']) },
+        },
+        put: {
+          tags: ['operations'],
+          summary: "Suspend a user everywhere (operator): every node closes the user's sockets (session:expired) and refuses its tokens, handshakes and logins until lifted",
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'suspended (or already was)', SUSPENSION), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+        delete: {
+          tags: ['operations'],
+          summary: 'Lift a suspension (operator); tokens not otherwise revoked work again',
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'not suspended', SUSPENSION), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+      },
+      '/api/v1/admin/users/{userId}/messages/purge': {
+        post: {
+          tags: ['operations'],
+          summary: "Soft-delete every message of a user, through the workers (operator); each is announced as message:updated",
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(202, 'queued', closed({ jobId: str })), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+      },
       '/api/v1/openapi.json': {
         get: { tags: ['operations'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
       },
@@ -287,6 +320,7 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'from register/login, or an external issuer sharing the key' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+        operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN (operator routes; absent when it is not set)' },
       },
     },
   };
