@@ -59,8 +59,18 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       },
     );
   };
+  /**
+   * The blockers known when a message entered the reorder buffer: deliver uses them if the
+   * cache entry was dropped meanwhile (a block or unblock of the sender while the message
+   * waited for an earlier seq), so the blocks in force before stay in force.
+   */
+  const blockersAtAccept = new WeakMap<MessageDto, string[]>();
   /** Accepts a message into the reorder buffer once its sender's blockers are known here (deliver reads them). */
-  const acceptKnown = (m: MessageDto) => withBlockers(m.senderId, () => fanout.accept(m));
+  const acceptKnown = (m: MessageDto) =>
+    withBlockers(m.senderId, (except) => {
+      if (except.length > 0) blockersAtAccept.set(m, except);
+      fanout.accept(m);
+    });
   /** Joins or leaves a user's sockets to a room: here at once, on the other nodes through the adapter. */
   const subscribe = (userId: string, roomId: string, join: boolean) => {
     const [user, room] = [userChannel(userId), roomChannel(roomId)];
@@ -77,9 +87,10 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       onDelivered?.(m);
       // local: every node delivers its own sockets, in order, from its own buffer. The
       // sender's blockers were loaded before the message was accepted (acceptKnown).
-      const hidden = blocks?.peekBlockers(m.senderId) ?? [];
+      const known = blocks?.peekBlockers(m.senderId);
+      const hidden = known ? known.map(userChannel) : (blockersAtAccept.get(m) ?? []);
       const room = io.local.to(roomChannel(m.roomId));
-      (hidden.length > 0 ? room.except(hidden.map(userChannel)) : room).emit('message:new', m);
+      (hidden.length > 0 ? room.except(hidden) : room).emit('message:new', m);
       count('message:new');
     },
     // The gap fill runs on a timer armed inside some send: not bound by that send's budget.
