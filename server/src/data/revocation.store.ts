@@ -110,14 +110,28 @@ export function createRevocation(opts: RevocationOptions): Revocation {
     return null;
   }
 
+  const suspensionKey = (userId: string) => `${prefix}:s:${userId}`;
+
+  /** A suspend or lift ordered after every one seen here or stored (whatever this host's clock says). */
+  async function nextSuspension(kind: 'suspend' | 'lift', userId: string): Promise<RevocationEntry> {
+    let stored = 0;
+    if (redis) {
+      const raw = await redis.get(suspensionKey(userId)).catch(() => {
+        throw new AppError('UNAVAILABLE', 'suspension could not be stored; nothing was changed');
+      });
+      const e = raw ? parse(raw) : null;
+      if (e && (e.kind === 'suspend' || e.kind === 'lift')) stored = e.at;
+    }
+    return { kind, userId, at: Math.max(Date.now(), (suspensions.get(userId)?.at ?? 0) + 1, stored + 1) };
+  }
+
   async function persist(entry: RevocationEntry): Promise<void> {
     if (!redis) return;
     try {
       if (entry.kind === 'suspend' || entry.kind === 'lift') {
-        // A suspension has no expiry: it lasts until lifted, and a lift leaves nothing behind.
-        const key = `${prefix}:s:${entry.userId}`;
-        const write = entry.kind === 'suspend' ? redis.multi().set(key, JSON.stringify(entry)) : redis.multi().del(key);
-        await write.publish(channel, JSON.stringify(entry)).exec();
+        // No expiry: a suspension lasts until lifted, and the lift's record stays so that a
+        // later suspend or lift (from a host whose clock is behind) is ordered after it.
+        await redis.multi().set(suspensionKey(entry.userId), JSON.stringify(entry)).publish(channel, JSON.stringify(entry)).exec();
         return;
       }
       const key = entry.kind === 'user' ? `${prefix}:u:${entry.userId}` : `${prefix}:t:${entry.jti}`;
@@ -135,7 +149,7 @@ export function createRevocation(opts: RevocationOptions): Revocation {
     let cursor = '0';
     let count = 0;
     const loadedAt = Date.now();
-    const suspendedNow = new Set<string>();
+    const storedSuspensions = new Set<string>();
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:[uts]:*`, 'COUNT', 1000);
       cursor = next;
@@ -143,16 +157,16 @@ export function createRevocation(opts: RevocationOptions): Revocation {
       for (const raw of await redis.mget(...keys)) {
         const entry = raw ? parse(raw) : null;
         if (entry) {
-          if (entry.kind === 'suspend') suspendedNow.add(entry.userId);
+          if (entry.kind === 'suspend' || entry.kind === 'lift') storedSuspensions.add(entry.userId);
           apply(entry, true);
           count += 1;
         }
       }
     } while (cursor !== '0');
-    // A lift published while this node was cut off left no key: whatever is no longer stored
-    // (and was not suspended again since the scan began) is lifted here too.
+    // A suspension whose record is gone (Redis was emptied) no longer holds: lifted here too
+    // (unless suspended again since the scan began).
     for (const [userId, s] of suspensions) {
-      if (s.suspended && !suspendedNow.has(userId) && s.at < loadedAt) apply({ kind: 'lift', userId, at: loadedAt }, true);
+      if (s.suspended && !storedSuspensions.has(userId) && s.at < loadedAt) apply({ kind: 'lift', userId, at: loadedAt }, true);
     }
     log.debug({ count }, 'revocations loaded');
   }
@@ -169,14 +183,14 @@ export function createRevocation(opts: RevocationOptions): Revocation {
     isSuspended: (userId) => suspensions.get(userId)?.suspended === true,
 
     async suspend(userId) {
-      const entry: RevocationEntry = { kind: 'suspend', userId, at: Math.max(Date.now(), (suspensions.get(userId)?.at ?? 0) + 1) };
+      const entry = await nextSuspension('suspend', userId);
       await persist(entry);
       apply(entry, true);
       return entry;
     },
 
     async lift(userId) {
-      const entry: RevocationEntry = { kind: 'lift', userId, at: Math.max(Date.now(), (suspensions.get(userId)?.at ?? 0) + 1) };
+      const entry = await nextSuspension('lift', userId);
       await persist(entry);
       apply(entry, true);
       return entry;
