@@ -132,10 +132,12 @@ export function createBlockService({ repos, docLock, cache, limiter, maxBlocked 
      * Loads a user's blockers into this node's cache before an announcement (the emitter
      * reads it synchronously). Never fails: on an error the emitter loads them itself.
      */
-    warm: (userId: string): Promise<void> => relations(userId).then(
-      () => undefined,
-      () => undefined,
-    ),
+    warm: async (userId: string): Promise<void> => {
+      // Whatever this node holds will do (changes are forgotten cluster-wide; the TTL is only a
+      // safety net): a reconnecting user's presence costs no read.
+      if (cache.peek(userId)) return;
+      await relations(userId).catch(() => undefined);
+    },
 
     /** FORBIDDEN (details.reason BLOCKED) when `otherId` blocks `userId`. */
     async assertNotBlockedBy(userId: string, otherId: string): Promise<void> {
