@@ -7,7 +7,8 @@ import { createApp } from '../../server/src/app';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { freshMongoUri, testEnv, type TestApp } from '../helpers/app';
-import { eventsUntil } from '../helpers/clients';
+import { eventsUntil, request } from '../helpers/clients';
+import { until } from '../helpers/cluster';
 import { CHAT_ENV, closeClients, cmid, connectUser, createRoom, history, ok, refused, registerUser, sendMessage, type Message, type Room, type TestUser } from '../helpers/chat';
 
 describe('user blocks: two nodes', () => {
@@ -45,6 +46,10 @@ describe('user blocks: two nodes', () => {
 
     await ok(a0, 'user:block', { userId: b.id });
     const seen = [a0, a1].map((s) => ({ msgs: eventsUntil<Message>(s, 'message:new'), typing: eventsUntil<{ userId: string }>(s, 'typing') }));
+    // Node 1 hears of the block over Redis (a published forget, sent before the ack): dm:open
+    // (which stores nothing new when refused) shows when it has; node 1's cached lists would
+    // otherwise answer for a minute.
+    await until(async () => (await request(b1, 'dm:open', { userId: a.id })).error?.code === 'FORBIDDEN', 5000, 'the block on node 1');
     expect((await refused(b1, 'message:send', { roomId: dm.id, clientMsgId: cmid(), text: 'after' }, 'FORBIDDEN')).details).toEqual({ reason: 'BLOCKED' });
     expect((await refused(b1, 'dm:open', { userId: a.id }, 'FORBIDDEN')).details).toEqual({ reason: 'BLOCKED' });
     await sendMessage(b1, room.id, 'from b on node 1');
