@@ -503,6 +503,27 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.request('user:search', { prefix, ...opts });
   }
 
+  // ------------------------------------------------------------------ user blocks (extension)
+
+  /**
+   * Blocks a user: you stop receiving its messages, typing and presence, and it can no longer
+   * open or write into your direct room (it gets FORBIDDEN with details.reason "BLOCKED").
+   * History still holds its messages: hide them with listBlocks().
+   */
+  block(userId: string): Promise<Result<Record<string, never>>> {
+    return this.request('user:block', { userId });
+  }
+
+  unblock(userId: string): Promise<Result<Record<string, never>>> {
+    return this.request('user:unblock', { userId });
+  }
+
+  /** The ids of the users you block. */
+  async listBlocks(): Promise<Result<string[]>> {
+    const r = await this.request('user:list_blocks', {});
+    return r.ok ? { ok: true, data: r.data.userIds } : r;
+  }
+
   /** The last presence known for a user (from getPresence or presence:updated). */
   presenceOf(userId: string): PresenceDto | null {
     return this.presence.get(userId) ?? null;

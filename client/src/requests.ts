@@ -27,6 +27,10 @@ export interface Requests {
   /** Extension (profiles). */
   'user:update': { payload: ProfilePatch; data: { user: UserDto } };
   'user:search': { payload: { prefix: string; cursor?: string; limit?: number }; data: Page<UserDto> };
+  /** Extension (user blocks). */
+  'user:block': { payload: { userId: string }; data: Record<string, never> };
+  'user:unblock': { payload: { userId: string }; data: Record<string, never> };
+  'user:list_blocks': { payload: Record<string, never>; data: { userIds: string[] } };
 }
 
 export type RequestName = keyof Requests;

@@ -35,6 +35,8 @@ export interface Config {
   corsOrigins: string[] | '*';
   shutdownGraceMs: number;
   metricsToken: string | null;
+  /** OPERATOR_TOKEN: bearer token of the operator routes (/api/v1/admin/*); null turns them off. */
+  operatorToken: string | null;
   /** METRICS_PUBLIC=true: the operator chose to serve /metrics without a token in production. */
   metricsPublic: boolean;
   dataDir: string;
@@ -48,6 +50,11 @@ export interface Config {
     profileWindowMs: number;
     searchesPerWindow: number;
     searchWindowMs: number;
+    /** user:block / user:unblock per user and window (each is announced to every node). */
+    blockChangesPerWindow: number;
+    blockWindowMs: number;
+    /** How many users one user may block. */
+    maxBlocked: number;
     connectionsPerUser: number;
     connectionsPerIp: number;
   };
@@ -173,6 +180,7 @@ const schema = {
     CORS_ORIGINS: { type: 'string', default: '*' },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     METRICS_TOKEN: { type: 'string', minLength: 8 },
+    OPERATOR_TOKEN: { type: 'string', minLength: 16, maxLength: 512 },
     DATA_DIR: { type: 'string', minLength: 1, default: '.data' },
     DEVDB_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 27017 },
     DEVDB_DIR: { type: 'string', minLength: 1 },
@@ -186,6 +194,9 @@ const schema = {
     RATE_LIMIT_PROFILE_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     RATE_LIMIT_USER_SEARCHES: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
     RATE_LIMIT_USER_SEARCH_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
+    RATE_LIMIT_BLOCKS: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
+    RATE_LIMIT_BLOCK_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
+    MAX_BLOCKED_USERS: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
     MAX_CONNECTIONS_PER_USER: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
     MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 1, maximum: 1000000, default: 100000 },
     PRESENCE_GRACE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
@@ -315,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
+    operatorToken: e.OPERATOR_TOKEN ?? null,
     metricsPublic: e.METRICS_PUBLIC,
     dataDir,
     devdb: {
@@ -332,6 +344,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
       profileWindowMs: e.RATE_LIMIT_PROFILE_WINDOW_MS,
       searchesPerWindow: e.RATE_LIMIT_USER_SEARCHES,
       searchWindowMs: e.RATE_LIMIT_USER_SEARCH_WINDOW_MS,
+      blockChangesPerWindow: e.RATE_LIMIT_BLOCKS,
+      blockWindowMs: e.RATE_LIMIT_BLOCK_WINDOW_MS,
+      maxBlocked: e.MAX_BLOCKED_USERS,
       connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },

@@ -199,6 +199,10 @@ export const EVENTS: Record<string, EventSpec> = {
   // Extensions (profiles, docs/protocol.md "Profiles" and "User search").
   'user:update': { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
   'user:search': { fields: { prefix: { t: 'str', min: 3, max: 32, pattern: /^[a-zA-Z0-9_.-]+$/ }, cursor, limit: { t: 'int', min: 1, max: 50 } }, required: ['prefix'], writes: false },
+  // Extension (user blocks, docs/protocol.md "User blocks").
+  'user:block': { fields: { userId: id }, required: ['userId'], writes: true },
+  'user:unblock': { fields: { userId: id }, required: ['userId'], writes: true },
+  'user:list_blocks': { fields: {}, required: [], writes: false },
 };
 
 /** `invalid`: the contract says VALIDATION_FAILED. `valid`: it passes validation. `unsure`: bounds the contract leaves open. */
@@ -300,12 +304,17 @@ export function judgeSpec(spec: EventSpec, payload: unknown): Verdict {
 export function mutations(base: Record<string, unknown>, spec: EventSpec): fc.Arbitrary<unknown> {
   const fields = Object.keys(spec.fields);
   const variants: Array<fc.Arbitrary<unknown>> = [
-    fc.tuple(fc.constantFrom(...fields), hostileValue).map(([f, v]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, v]])),
     fc.tuple(fc.constantFrom(...EVIL_KEYS, 'extra', 'roomid', 'RoomId', 'text '), hostileValue).map(([k, v]) => ownKeys([...Object.entries(base), [k, v]])),
-    fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...OPERATORS)).map(([f, op]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, ownKeys([[op, base[f] ?? '']])]])),
     hostileValue,
     fc.constantFrom<unknown>(null, 'string', 42, true, [], [base], '', 0),
   ];
+  // Events without fields (user:list_blocks) get only the mutations above.
+  if (fields.length > 0) {
+    variants.push(
+      fc.tuple(fc.constantFrom(...fields), hostileValue).map(([f, v]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, v]])),
+      fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...OPERATORS)).map(([f, op]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, ownKeys([[op, base[f] ?? '']])]])),
+    );
+  }
   if (spec.required.length > 0) {
     variants.push(fc.constantFrom(...spec.required).map((r) => ownKeys(Object.entries(base).filter(([k]) => k !== r))));
   }

@@ -102,6 +102,24 @@ PATCH /users/me              | public  | UNAUTHORIZED | ok        | ok        | 
 PATCH /users/me              | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users?prefix            | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users?prefix            | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:block someone           | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:block someone           | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:list_blocks             | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:list_blocks             | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:unblock someone         | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:unblock someone         | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+PUT /users/me/blocks/:id     | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+PUT /users/me/blocks/:id     | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users/me/blocks         | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users/me/blocks         | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+DELETE /users/me/blocks/:id  | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+DELETE /users/me/blocks/:id  | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+dm:open one who blocks you   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+dm:open one who blocks you   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+PUT /admin/.../suspension    | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+PUT /admin/.../suspension    | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+POST /admin/.../purge        | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+POST /admin/.../purge        | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
 `;
 
 type Expected = 'ok' | ErrorCode | '-';
@@ -131,13 +149,16 @@ interface Fixture {
 
 describe('authorization matrix', () => {
   let t: TestApp;
-  const P = {} as Record<Exclude<Persona, 'anonymous'> | 'admin2' | 'author' | 'victim1' | 'victim2' | 'target', Person>;
+  const P = {} as Record<Exclude<Persona, 'anonymous'> | 'admin2' | 'author' | 'victim1' | 'victim2' | 'target' | 'blocker', Person>;
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-    const names = ['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked', 'admin2', 'author', 'victim1', 'victim2', 'target'] as const;
+    // Operator routes on: no user's token, whatever its role in a room, reaches them.
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN: 'operator-token-0123456789abcdef' });
+    const names = ['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked', 'admin2', 'author', 'victim1', 'victim2', 'target', 'blocker'] as const;
     const people = await Promise.all(names.map(() => newPerson(t.url)));
     names.forEach((n, i) => (P[n] = people[i]));
+    // User blocks: `blocker` blocks every persona, so none may open a DM with it.
+    for (const p of PERSONAS) if (p !== 'anonymous') await ok(P.blocker.socket, 'user:block', { userId: P[p].id });
   });
   afterAll(async () => {
     closeClients();
@@ -170,6 +191,10 @@ describe('authorization matrix', () => {
     // A profile lives on the user, not the room: only the caller's own user document changes.
     'user:update own profile', 'user:search', 'PATCH /users/me', 'GET /users?prefix',
     'thread:history', 'GET /messages/:id/thread',
+    // Blocks live on the users, not on the room.
+    'user:block someone', 'user:list_blocks', 'user:unblock someone', 'PUT /users/me/blocks/:id', 'GET /users/me/blocks', 'DELETE /users/me/blocks/:id',
+    'dm:open one who blocks you',
+    'PUT /admin/.../suspension', 'POST /admin/.../purge',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -278,6 +303,25 @@ describe('authorization matrix', () => {
     'PATCH /users/me': (fx, p) => restOutcome(p, 'PATCH', '/api/v1/users/me', { statusText: `${fx.kind} rest ${p}` }),
     'user:search': (_fx, p) => socketOutcome(p, 'user:search', { prefix: P.owner.username.slice(0, 3) }),
     'GET /users?prefix': (_fx, p) => restOutcome(p, 'GET', `/api/v1/users?prefix=${P.owner.username.slice(0, 3)}`),
+    // User blocks: anyone signed in manages its own list; there is no one else's to name.
+    'user:block someone': (_fx, p) => socketOutcome(p, 'user:block', { userId: P.target.id }),
+    'user:list_blocks': (_fx, p) => socketOutcome(p, 'user:list_blocks', {}),
+    'user:unblock someone': (_fx, p) => socketOutcome(p, 'user:unblock', { userId: P.target.id }),
+    'PUT /users/me/blocks/:id': (_fx, p) => restOutcome(p, 'PUT', `/api/v1/users/me/blocks/${P.target.id}`),
+    'GET /users/me/blocks': (_fx, p) => restOutcome(p, 'GET', '/api/v1/users/me/blocks'),
+    'DELETE /users/me/blocks/:id': (_fx, p) => restOutcome(p, 'DELETE', `/api/v1/users/me/blocks/${P.target.id}`),
+    'dm:open one who blocks you': (_fx, p) => socketOutcome(p, 'dm:open', { userId: P.blocker.id }),
+    // Operator routes take the operator token only: a user may not suspend or purge anyone (the author's messages stay).
+    'PUT /admin/.../suspension': (_fx, p) => restOutcome(p, 'PUT', `/api/v1/admin/users/${P.author.id}/suspension`),
+    'POST /admin/.../purge': (_fx, p) => restOutcome(p, 'POST', `/api/v1/admin/users/${P.author.id}/messages/purge`),
+  };
+
+  /** The stored block list of each persona that succeeded names the target (or no longer does). */
+  const blocksTarget = (expected: boolean) => async (_fx: Fixture, okPersonas: Persona[]) => {
+    for (const p of okPersonas) {
+      const { blocked } = await t.app.chat.repos.blocks.get(P[p as Exclude<Persona, 'anonymous'>].id);
+      expect(blocked.includes(P.target.id), `${p} blocks the target`).toBe(expected);
+    }
   };
 
   /** Each persona's stored status line is the one it set itself, nobody else's. */
@@ -290,6 +334,17 @@ describe('authorization matrix', () => {
 
   /** What the successful calls of a row must have done (refusals are covered by the snapshot). */
   const EFFECT: Record<string, (fx: Fixture, okPersonas: Persona[]) => Promise<void>> = {
+    'user:block someone': blocksTarget(true),
+    'user:unblock someone': blocksTarget(false),
+    'PUT /users/me/blocks/:id': blocksTarget(true),
+    'DELETE /users/me/blocks/:id': blocksTarget(false),
+    // Refused: no direct room was created for any of them.
+    'PUT /admin/.../suspension': async () => {
+      expect(t.app.revocation.isSuspended(P.author.id)).toBe(false);
+    },
+    'dm:open one who blocks you': async () => {
+      expect(await t.app.chat.userRooms.of(P.blocker.id)).toEqual([]);
+    },
     'user:update own profile': ownStatus('socket'),
     'PATCH /users/me': ownStatus('rest'),
     'room:join': async (fx) => {
@@ -363,7 +418,7 @@ describe('authorization matrix', () => {
 
   it('the matrix covers every client event and REST endpoint of the contract', () => {
     const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
-    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history']) {
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history', 'user:block', 'user:unblock', 'user:list_blocks']) {
       expect(socketEvents.has(e), e).toBe(true);
     }
     expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());

@@ -59,7 +59,16 @@ const CONTRACT_ROUTES = [
   'PATCH /api/v1/users/me',
   'GET /api/v1/users',
   'GET /api/v1/messages/:p/thread',
+  'GET /api/v1/users/me/blocks',
+  'PUT /api/v1/users/me/blocks/:p',
+  'DELETE /api/v1/users/me/blocks/:p',
+  // Operator routes (OPERATOR_TOKEN is set for this suite).
+  'GET /api/v1/admin/users/:p/suspension',
+  'PUT /api/v1/admin/users/:p/suspension',
+  'DELETE /api/v1/admin/users/:p/suspension',
+  'POST /api/v1/admin/users/:p/messages/purge',
 ];
+const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
 function isContractRoute(method: string, pathname: string): boolean {
@@ -100,11 +109,11 @@ describe('fuzz: REST endpoints', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads') };
+    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads'), blocks: await all('user_blocks') }
   }
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN });
     actor = await newPerson(t.url);
     room = await createRoom(actor.socket, { type: 'public', name: 'rest fuzz' });
     msg = await sendMessage(actor.socket, room.id, 'target');
@@ -236,6 +245,7 @@ describe('fuzz: REST endpoints', () => {
       (_p: string, q: string) => `/api/v1/users?prefix=${actor.username.slice(0, 3)}&${q}`,
       (p: string, q: string) => `/api/v1/messages/${p}/thread?${q}`,
       (_p: string, q: string) => `/api/v1/messages/${encodeURIComponent(msg.id)}/thread?${q}`,
+      (_p: string, q: string) => `/api/v1/users/me/blocks?${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {
@@ -246,6 +256,43 @@ describe('fuzz: REST endpoints', () => {
         if (problem) throw new Error(`GET ${path}: ${problem}`);
       }),
       { numRuns: runs(500), seed: seed() + 12, endOnFailure: true },
+    );
+  }, fuzzTimeout());
+
+  it('user blocks: hostile path parameters on PUT/DELETE /users/me/blocks/:userId are refused, never 500, nothing stored', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('PUT', 'DELETE'), pathParam, query, async (m, p, q) => {
+        requests += 1;
+        const path = `/api/v1/users/me/blocks/${p}?${q}`;
+        const r = await call(t.url, m, path, { token: actor.token });
+        const problem = errorProblem(r);
+        if (problem) throw new Error(`${m} ${path}: ${problem}`);
+        // No such user (or not an id at all): PUT is refused; DELETE of a block that is not there succeeds and changes nothing.
+        if (m === 'PUT') expect(r.status, `${m} ${path}`).toBeGreaterThanOrEqual(400);
+      }),
+      { numRuns: runs(200), seed: seed() + 15, endOnFailure: true },
+    );
+  }, fuzzTimeout());
+
+  it('operator routes: hostile path parameters and tokens get a contract status, never 500', async () => {
+    const routes = [
+      ['GET', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['PUT', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['DELETE', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['POST', (p: string) => `/api/v1/admin/users/${p}/messages/purge`],
+    ] as const;
+    const token = fc.oneof(fc.constant(OPERATOR_TOKEN), fc.constant(null), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x21-\x7e]+$/.test(s)));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, token, async (i, p, q, tok) => {
+        requests += 1;
+        const [method, path] = routes[i];
+        const r = await call(t.url, method, `${path(p)}?${q}`, { token: tok });
+        const problem = errorProblem(r);
+        if (problem) throw new Error(`${method} ${path(p)}: ${problem}`);
+        // Without the operator token: 401 (a path that cannot be percent-decoded may be refused first, 400).
+        if (tok !== OPERATOR_TOKEN) expect(decodable(path(p)) ? [401] : [400, 401], `${method} ${path(p)} without the operator token`).toContain(r.status);
+      }),
+      { numRuns: runs(200), seed: seed() + 16, endOnFailure: true },
     );
   }, fuzzTimeout());
 

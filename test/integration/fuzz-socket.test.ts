@@ -67,6 +67,9 @@ describe('fuzz: socket events', () => {
       'typing:stop': { roomId: room.id },
       'user:update': { displayName: 'Fuzz', avatarUrl: 'https://example.com/a.png', statusText: 'fuzzing' },
       'user:search': { prefix: actor.username.slice(0, 3), limit: 5 },
+      'user:block': { userId: other.id },
+      'user:unblock': { userId: other2.id },
+      'user:list_blocks': {},
     })[event]!;
 
   /** Everything stored, except what presence legitimately moves (users.lastSeenAt). */
@@ -78,7 +81,7 @@ describe('fuzz: socket events', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads') };
+    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads'), blocks: await all('user_blocks') }
   }
 
   /** Sends one request on the actor's socket (reconnecting if a previous case closed it). */

@@ -11,11 +11,13 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV } from '../helpers/chat';
 import { OpenApiResponses } from '../helpers/openapi';
 
+const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
+
 describe('OpenAPI document', () => {
   let t: TestApp;
   let spec: OpenApiResponses;
   beforeAll(async () => {
-    t = await startTestApp({ ...CHAT_ENV });
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN });
     spec = await OpenApiResponses.fetch(t.url);
   });
   afterAll(() => t.close());
@@ -119,6 +121,26 @@ describe('OpenAPI document', () => {
     expect(found.status).toBe(200);
     expect(found.body.items).toContainEqual(me.body.user);
     expect((await call('GET', '/api/v1/users', { path: '/api/v1/users?prefix=a', token: b })).status).toBe(400);
+
+    const blockPath = `/api/v1/users/me/blocks/${bob.body.user.id}`;
+    expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: blockPath, token: a })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: `/api/v1/users/me/blocks/${alice.body.user.id}`, token: a })).status).toBe(400);
+    expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: '/api/v1/users/me/blocks/nope', token: a })).status).toBe(404);
+    const blocked = await call('GET', '/api/v1/users/me/blocks', { token: a });
+    expect(blocked.body).toEqual({ userIds: [bob.body.user.id] });
+    expect((await call('DELETE', '/api/v1/users/me/blocks/{userId}', { path: blockPath, token: a })).status).toBe(200);
+    expect((await call('GET', '/api/v1/users/me/blocks', { token: a })).body).toEqual({ userIds: [] });
+
+    const suspension = '/api/v1/admin/users/{userId}/suspension';
+    const suspensionPath = `/api/v1/admin/users/${bob.body.user.id}/suspension`;
+    expect((await call('GET', suspension, { path: suspensionPath, token: OPERATOR_TOKEN })).body).toEqual({ userId: bob.body.user.id, suspended: false });
+    expect((await call('GET', suspension, { path: suspensionPath, token: a })).status).toBe(401);
+    expect((await call('PUT', suspension, { path: suspensionPath, token: OPERATOR_TOKEN })).status).toBe(200);
+    expect((await call('DELETE', suspension, { path: suspensionPath, token: OPERATOR_TOKEN })).status).toBe(200);
+    expect((await call('PUT', suspension, { path: `/api/v1/admin/users/${'x'.repeat(129)}/suspension`, token: OPERATOR_TOKEN })).status).toBe(400);
+    const purge = '/api/v1/admin/users/{userId}/messages/purge';
+    expect((await call('POST', purge, { path: `/api/v1/admin/users/${bob.body.user.id}/messages/purge`, token: OPERATOR_TOKEN })).status).toBe(202);
+    expect((await call('POST', purge, { path: `/api/v1/admin/users/${bob.body.user.id}/messages/purge` })).status).toBe(401);
 
     expect((await call('GET', '/healthz')).status).toBe(200);
     expect((await call('GET', '/readyz')).status).toBe(200);

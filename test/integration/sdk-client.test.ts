@@ -231,6 +231,19 @@ describe('sdk: against one server', () => {
     expect(found).toEqual({ ok: true, data: { items: [updated.ok && updated.data], nextCursor: null } });
   });
 
+  it('blocks: block, listBlocks and unblock; a blocked user gets FORBIDDEN BLOCKED from openDm', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    expect(await alice.client.listBlocks()).toEqual({ ok: true, data: [] });
+    expect(await alice.client.block(bob.user.id)).toEqual({ ok: true, data: {} });
+    expect(await alice.client.listBlocks()).toEqual({ ok: true, data: [bob.user.id] });
+    expect(await bob.client.openDm(alice.user.id)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'BLOCKED' } } });
+    expect(await alice.client.block(alice.user.id)).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(await alice.client.unblock(bob.user.id)).toEqual({ ok: true, data: {} });
+    expect(await alice.client.listBlocks()).toEqual({ ok: true, data: [] });
+    expect((await bob.client.openDm(alice.user.id)).ok).toBe(true);
+  });
+
   it('a DM is the same room each time', async () => {
     const alice = await newUser(t.url);
     const bob = await newUser(t.url);

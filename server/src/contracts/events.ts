@@ -23,6 +23,9 @@ export type ClientCommand =
   | 'presence:get'
   | 'user:update'
   | 'user:search'
+  | 'user:block'
+  | 'user:unblock'
+  | 'user:list_blocks'
   | 'auth:refresh'
   | 'typing:start'
   | 'typing:stop';
@@ -56,6 +59,8 @@ export interface InterServerEvents {
   'membership:forget': (roomId: string, userId: string) => void;
   /** A user's rooms changed: drop the user's entry from the per-node room-list cache. */
   'user-rooms:forget': (userId: string) => void;
+  /** A user's block lists changed: drop the user's entry from the per-node block cache. */
+  'blocks:forget': (userId: string) => void;
   /** A message was edited, deleted or reacted to: update the newest-page cache (`v` orders updates). */
   'history:updated': (message: MessageDto, v: number) => void;
 }

@@ -14,6 +14,8 @@ export const lockKeys = {
   userRooms: (userId: string) => key(`user-rooms:${userId}`),
   /** A user document (profile fields, lastSeenAt). */
   user: (userId: string) => key(`user:${userId}`),
+  /** A user's block lists (user_blocks). */
+  userBlocks: (userId: string) => key(`user-blocks:${userId}`),
   /** One username bucket (username_buckets, embedded database only). */
   usernameBucket: (bucket: string) => key(`username-bucket:${bucket}`),
 } as const;

@@ -26,6 +26,7 @@ import { createUserService, type UserService, type UserServiceDeps } from './use
 import { createUsernamePolicy } from './users/username-policy';
 import { createProfileService, type ProfileService } from './users/profile.service';
 import { createUsernameIndex } from './users/username-index';
+import { BlockCache, createBlockService, type BlockService } from './users/blocks';
 
 export interface Services {
   users: UserService;
@@ -34,6 +35,15 @@ export interface Services {
   messages: MessageService;
   presence: PresenceService;
   typing: TypingService;
+  blocks: BlockService;
+}
+
+/** User blocks: built before the emitter, which filters deliveries with them (blocks.filter). */
+export function createBlocks(deps: Pick<Deps, 'config' | 'redis'>, data: Data, peers: Peers): { service: BlockService; cache: BlockCache } {
+  const { config, redis } = deps;
+  const cache = new BlockCache(peers);
+  const limiter = createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}blocks`, points: config.limits.blockChangesPerWindow, windowMs: config.limits.blockWindowMs });
+  return { cache, service: createBlockService({ repos: data.repos, docLock: data.docLock, cache, limiter, maxBlocked: config.limits.maxBlocked }) };
 }
 
 export interface History {
@@ -72,6 +82,10 @@ export interface DomainDeps {
   events: DomainEvents;
   presenceStore: PresenceStore;
   peers: Peers;
+  /** From createBlocks. */
+  blocks: BlockService;
+  /** Operator suspensions (the revocation store): login refuses a suspended user. */
+  isSuspended?: (userId: string) => boolean;
 }
 
 export interface Domain {
@@ -106,7 +120,7 @@ function accountDefences({ config, redis }: Pick<Deps, 'config' | 'redis'>): Pic
   };
 }
 
-export function createServices({ deps, data, history, notifier, events, presenceStore, peers }: DomainDeps): Domain {
+export function createServices({ deps, data, history, notifier, events, presenceStore, peers, blocks, isSuspended }: DomainDeps): Domain {
   const { repos, counters, docLock } = data;
   const { config, redis } = deps;
   const { limits } = config;
@@ -120,10 +134,11 @@ export function createServices({ deps, data, history, notifier, events, presence
     notifier,
     offlineGraceMs: config.presence.offlineGraceMs,
     docLock,
+    warm: blocks.warm,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
   const services: Services = {
-    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, ...accountDefences(deps) }),
+    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, isSuspended, ...accountDefences(deps) }),
     profiles: createProfileService({
       repos,
       docLock,
@@ -143,6 +158,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
       userRooms,
+      blocks,
     }),
     messages: createMessageService({
       repos,
@@ -156,8 +172,10 @@ export function createServices({ deps, data, history, notifier, events, presence
       sendAdmission: deps.admission,
       historyCache: history.cache,
       mentions: createMentions({ repos, docLock, membershipCache, candidates: (keys) => usernames.candidates(keys) }),
+      blocks,
     }),
-    typing: createTypingService(access, notifier, config.typing),
+    typing: createTypingService(access, notifier, config.typing, blocks.warm),
+    blocks,
   };
   return {
     services,

@@ -17,17 +17,21 @@ import { authRouter } from './routers/auth.router';
 import { roomsRouter } from './routers/rooms.router';
 import { sessionsRouter } from './routers/sessions.router';
 import { usersRouter } from './routers/users.router';
+import { adminRouter } from './routers/admin.router';
+import type { OperatorService } from '../domain/admin/operator.service';
 import { webClientRouter } from './web-client';
 
 export interface ApiDeps {
   deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'tokens' | 'isDraining' | 'admission'>;
   services: Services;
   revocation: Revocation;
+  /** Operator controls, served under /api/v1/admin when OPERATOR_TOKEN is set. */
+  operator: OperatorService;
   /** Readiness checks by dependency name. */
   checks: Record<string, () => Promise<boolean>>;
 }
 
-export function mountApi(api: Express, { deps, services, revocation, checks }: ApiDeps): void {
+export function mountApi(api: Express, { deps, services, revocation, operator, checks }: ApiDeps): void {
   const { config, log, metrics, tokens } = deps;
   api.disable('x-powered-by');
   // req.ip trusts exactly as many X-Forwarded-For hops as the socket limits do.
@@ -41,6 +45,7 @@ export function mountApi(api: Express, { deps, services, revocation, checks }: A
   api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
   api.use('/api/v1', admissionMiddleware(deps.admission));
   api.use('/api/v1', sessionsRouter(tokens, revocation));
+  if (config.operatorToken) api.use('/api/v1', adminRouter(operator, config.operatorToken));
   const chat = express.Router();
   chat.use(authRouter(services));
   chat.use(requireAuth(tokens));

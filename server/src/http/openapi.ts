@@ -135,6 +135,7 @@ const body = (schema: Schema) => ({ required: true, content: json(schema) });
 const ok = (status: number, description: string, schema: Schema) => ({ [status]: { description, content: json(schema) } });
 
 const roomPath = parameters('path', roomRef.schema);
+const SUSPENSION = closed({ userId: str, suspended: { type: 'boolean' } });
 const HISTORY_DOC = {
   afterSeq: 'the oldest `limit` messages with seq > afterSeq',
   beforeSeq: 'the newest `limit` messages with seq < beforeSeq',
@@ -242,6 +243,29 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           responses: { ...ok(200, 'the updated caller', closed({ user: ref('User') })), ...errorResponses([...AUTHED, 'NOT_FOUND', 'RATE_LIMITED']) },
         },
       },
+      '/api/v1/users/me/blocks': {
+        get: {
+          tags: ['users'],
+          summary: 'The users the caller blocks (extension; same as user:list_blocks), in the order they were blocked',
+          responses: { ...ok(200, 'the blocked user ids', closed({ userIds: { type: 'array', items: str } })), ...errorResponses(AUTHED) },
+        },
+      },
+      '/api/v1/users/me/blocks/{userId}': {
+        put: {
+          tags: ['users'],
+          summary: 'Block a user (extension; same as user:block; idempotent)',
+          description:
+            'The caller stops receiving the user\'s message:new, message:updated, typing and presence:updated on every node; the user can no longer open or send into the direct room with the caller (403 FORBIDDEN, details.reason "BLOCKED"). Blocking yourself is VALIDATION_FAILED; an unknown user NOT_FOUND; past MAX_BLOCKED_USERS CONFLICT.',
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'blocked (or already was)', closed({})), ...errorResponses([...AUTHED, 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED']) },
+        },
+        delete: {
+          tags: ['users'],
+          summary: 'Unblock a user (extension; same as user:unblock; idempotent)',
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'unblocked (or was not blocked)', closed({})), ...errorResponses([...AUTHED, 'RATE_LIMITED']) },
+        },
+      },
       '/api/v1/users': {
         get: {
           tags: ['users'],
@@ -256,6 +280,38 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           summary: "A user's presence",
           parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
           responses: { ...ok(200, 'presence', ref('Presence')), ...errorResponses([...AUTHED, 'NOT_FOUND']) },
+        },
+      },
+      '/api/v1/admin/users/{userId}/suspension': {
+        get: {
+          tags: ['operations'],
+          summary: 'Whether a user is suspended (operator; only when OPERATOR_TOKEN is set)',
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'the suspension state', SUSPENSION), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'INTERNAL']) },
+        },
+        put: {
+          tags: ['operations'],
+          summary: "Suspend a user everywhere (operator): every node closes the user's sockets (session:expired) and refuses its tokens, handshakes and logins until lifted",
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'suspended (or already was)', SUSPENSION), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+        delete: {
+          tags: ['operations'],
+          summary: 'Lift a suspension (operator); tokens not otherwise revoked work again',
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(200, 'not suspended', SUSPENSION), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
+        },
+      },
+      '/api/v1/admin/users/{userId}/messages/purge': {
+        post: {
+          tags: ['operations'],
+          summary: "Soft-delete every message of a user, through the workers (operator); each is announced as message:updated",
+          security: [{ operatorToken: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: id }],
+          responses: { ...ok(202, 'queued', closed({ jobId: str })), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
         },
       },
       '/api/v1/openapi.json': {
@@ -293,6 +349,7 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'from register/login, or an external issuer sharing the key' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+        operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN (operator routes; absent when it is not set)' },
       },
     },
   };

@@ -62,6 +62,18 @@ export interface UserRoomsDoc {
 }
 
 /**
+ * Who a user blocks and who blocks the user (domain/users/blocks.ts): one `_id` read answers
+ * both, so the send path's check is a cache hit or one lookup. `blockedBy` is the reverse
+ * index of the other users' `blocked` lists, written first (see blocks.ts for the order).
+ */
+export interface UserBlocksDoc {
+  /** The user id. */
+  _id: string;
+  blocked: string[];
+  blockedBy: string[];
+}
+
+/**
  * Usernames by their first three lower-cased characters (the shortest search prefix), for
  * prefix search on the embedded database, where a range over `usernameKey` scans every user:
  * a search reads one bucket by `_id`. Kept only where the database needs it (FerretDB); an
@@ -209,6 +221,15 @@ const userRoomsSchema = new Schema<UserRoomsDoc>(
   { versionKey: false, collection: 'user_rooms' },
 );
 
+const userBlocksSchema = new Schema<UserBlocksDoc>(
+  {
+    _id: { type: String, required: true },
+    blocked: { type: [String], default: [] },
+    blockedBy: { type: [String], default: [] },
+  },
+  { versionKey: false, collection: 'user_blocks' },
+);
+
 const usernameBucketSchema = new Schema<UsernameBucketDoc>(
   {
     _id: { type: String, required: true },
@@ -273,6 +294,7 @@ export interface Models {
   Migration: Model<MigrationDoc>;
   UsernameBuckets: Model<UsernameBucketDoc>;
   Thread: Model<ThreadDoc>;
+  UserBlocks: Model<UserBlocksDoc>;
 }
 
 /** Registers the models on a connection (not the mongoose global). */
@@ -287,6 +309,7 @@ export function defineModels(conn: Connection): Models {
     Migration: conn.model<MigrationDoc>('Migration', migrationSchema),
     UsernameBuckets: conn.model<UsernameBucketDoc>('UsernameBuckets', usernameBucketSchema),
     Thread: conn.model<ThreadDoc>('Thread', threadSchema),
+    UserBlocks: conn.model<UserBlocksDoc>('UserBlocks', userBlocksSchema),
   };
 }
 

@@ -1,5 +1,6 @@
 // All repositories over one set of models: what services receive.
 import type { Models } from '../models';
+import { blocksRepository } from './blocks.repository';
 import { membershipsRepository } from './memberships.repository';
 import { messagesRepository } from './messages.repository';
 import { roomAccessRepository } from './room-access.repository';
@@ -25,6 +26,7 @@ export function createRepositories(models: Models, lookup: LookupOptions = { poi
     roomAccess: roomAccessRepository(models),
     messages: messagesRepository(models, lookup, writeGate),
     threads: threadsRepository(models),
+    blocks: blocksRepository(models),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -113,6 +113,22 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
       Message.findOneAndUpdate({ _id: id }, { $set: { thread }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 
     /** Soft delete: keeps id and seq; text and reactions are cleared. */
+    /**
+     * The ids of every message a user sent, in batches: one query streamed by the driver (a
+     * scan of the collection on the embedded database, where only `_id` is indexed; the
+     * workers' purge, never a request path).
+     */
+    async *idsBySender(senderId: string, batch: number): AsyncGenerator<string[]> {
+      let ids: string[] = [];
+      for await (const m of Message.find({ senderId, deletedAt: null }, { _id: 1 }).lean<{ _id: string }[]>().cursor({ batchSize: batch })) {
+        ids.push(m._id);
+        if (ids.length >= batch) {
+          yield ids;
+          ids = [];
+        }
+      }
+      if (ids.length > 0) yield ids;
+    },
     softDelete: (id: string, at: Date) =>
       Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 

@@ -21,6 +21,7 @@ import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
 import { unreadMentions, type Mentions } from './mentions';
 import { createThreads, type ThreadQuery } from './threads';
+import type { BlockService } from '../users/blocks';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -39,6 +40,8 @@ export interface MessageServiceDeps {
   sendAdmission?: SendAdmission;
   /** Extension (mentions): resolves `@username` at send time and counts unread mentions. */
   mentions: Mentions;
+  /** User blocks: a send into the direct room of a user who blocks the sender is refused. */
+  blocks?: Pick<BlockService, 'assertCanSend'>;
 }
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
@@ -68,7 +71,7 @@ export interface HistoryInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, mentions }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, mentions, blocks }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -114,6 +117,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
     await access.memberRole(input.roomId, userId);
+    // Also loads the sender's blockers into this node's cache, which the emitter filters with.
+    await blocks?.assertCanSend(userId, input.roomId);
     const roomId = input.roomId;
     if (input.replyTo !== undefined) {
       const parent = await repos.messages.findById(input.replyTo);

@@ -16,6 +16,7 @@ import { lockKeys } from '../../data/lock-keys';
 import { roomCounters } from './room-counters';
 import { unreadMentions } from '../messages/mentions';
 import type { UserRooms } from './user-rooms';
+import type { BlockService } from '../users/blocks';
 
 export interface RoomServiceDeps {
   repos: Repositories;
@@ -28,6 +29,8 @@ export interface RoomServiceDeps {
   docLock: DocLock;
   /** Every membership insert and delete goes through it (it keeps each user's room list). */
   userRooms: UserRooms;
+  /** User blocks: a blocked user cannot open a direct room with the blocker. */
+  blocks?: Pick<BlockService, 'assertNotBlockedBy'>;
 }
 
 /** A room as created: nothing sent yet, active now, no retention. */
@@ -36,7 +39,7 @@ function newRoom(fields: Pick<RoomDoc, '_id' | 'type' | 'name' | 'createdBy' | '
   return { _id, type, name, createdBy, createdAt: now, lastSeq: 0, memberCount, lastActivityAt: now, retentionDays: null };
 }
 
-export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms }: RoomServiceDeps) {
+export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms, blocks }: RoomServiceDeps) {
   // memberCount moves by one per membership really inserted or deleted (an $inc by _id, not a
   // count of the memberships, which scans on the embedded database); ordered per room because
   // FerretDB's $inc is read-modify-write. Resolves the room as updated, null if that failed:
@@ -248,6 +251,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (otherId === userId) throw errors.validation([{ path: '/userId', message: 'cannot open a direct room with yourself' }]);
       const users = await repos.users.findByIds([userId, otherId]);
       if (!users.some((u) => u._id === otherId)) throw errors.notFound('user');
+      await blocks?.assertNotBlockedBy(userId, otherId);
       const roomId = directRoomId(userId, otherId);
       let room = await repos.rooms.findById(roomId);
       let created = false;
