@@ -24,6 +24,11 @@ import { UserRoomsCache } from './user-rooms-cache';
 import { createUserService, type UserService, type UserServiceDeps } from './users/user.service';
 import { createUsernamePolicy } from './users/username-policy';
 import { createProfileService, type ProfileService } from './users/profile.service';
+import { createSlowModeGate } from '../data/slow-mode.store';
+import { createAuditLog, type AuditLog } from './moderation/audit-log';
+import { createFlagsService, type FlagsService } from './moderation/flags.service';
+import { createModerationService, type ModerationService } from './moderation/moderation.service';
+import { createSendGate } from './moderation/send-gate';
 import { createUsernameIndex } from './users/username-index';
 
 export interface Services {
@@ -33,7 +38,13 @@ export interface Services {
   messages: MessageService;
   presence: PresenceService;
   typing: TypingService;
+  moderation: ModerationService;
+  flags: FlagsService;
 }
+
+/** Flags a user may file (moderation): each one reaches the owners/admins and a webhook. */
+const FLAGS_PER_WINDOW = 10;
+const FLAG_WINDOW_MS = 60_000;
 
 export interface History {
   reader: HistoryReader;
@@ -79,6 +90,8 @@ export interface Domain {
   userRooms: UserRooms;
   /** Who is a member of which room, per node; invalidated across nodes. */
   membershipCache: MembershipCache;
+  /** Rooms' audit logs: `record()` is how other areas log a moderation action. */
+  audit: AuditLog;
   /** Stops the services' timers. */
   close(): void;
 }
@@ -121,6 +134,33 @@ export function createServices({ deps, data, history, notifier, events, presence
     docLock,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
+  const audit = createAuditLog({ repos, docLock });
+  const rooms = createRoomService({
+    repos,
+    access,
+    notifier,
+    events,
+    presence,
+    joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
+    docLock,
+    userRooms,
+    audit,
+  });
+  const messages = createMessageService({
+    repos,
+    access,
+    notifier,
+    events,
+    sendLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
+    docLock,
+    onStored: () => deps.metrics.messagesStored.inc(),
+    history: history.reader,
+    sendAdmission: deps.admission,
+    historyCache: history.cache,
+    sendGate: createSendGate(createSlowModeGate(redis, config.redisKeyPrefix)),
+    audit,
+  });
+  const moderation = createModerationService({ repos, access, docLock, audit, rooms });
   const services: Services = {
     users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, ...accountDefences(deps) }),
     profiles: createProfileService({
@@ -133,34 +173,26 @@ export function createServices({ deps, data, history, notifier, events, presence
       searchLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}user-search`, points: limits.searchesPerWindow, windowMs: limits.searchWindowMs }),
     }),
     presence,
-    rooms: createRoomService({
-      repos,
-      access,
-      notifier,
-      events,
-      presence,
-      joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
-      docLock,
-      userRooms,
-    }),
-    messages: createMessageService({
-      repos,
-      access,
-      notifier,
-      events,
-      sendLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
-      docLock,
-      onStored: () => deps.metrics.messagesStored.inc(),
-      history: history.reader,
-      sendAdmission: deps.admission,
-      historyCache: history.cache,
-    }),
+    rooms,
+    messages,
     typing: createTypingService(access, notifier, config.typing),
+    moderation,
+    flags: createFlagsService({
+      repos,
+      access,
+      docLock,
+      events,
+      audit,
+      messages,
+      moderation,
+      flagLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}flag`, points: FLAGS_PER_WINDOW, windowMs: FLAG_WINDOW_MS }),
+    }),
   };
   return {
     services,
     userRooms,
     membershipCache,
+    audit,
     close() {
       presence.close();
       services.typing.close();

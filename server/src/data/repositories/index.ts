@@ -2,6 +2,7 @@
 import type { Models } from '../models';
 import { membershipsRepository } from './memberships.repository';
 import { messagesRepository } from './messages.repository';
+import { moderationRepository } from './moderation.repository';
 import { roomAccessRepository } from './room-access.repository';
 import { roomsRepository } from './rooms.repository';
 import { userRoomsRepository } from './user-rooms.repository';
@@ -23,6 +24,7 @@ export function createRepositories(models: Models, lookup: LookupOptions = { poi
     userRooms: userRoomsRepository(models),
     roomAccess: roomAccessRepository(models),
     messages: messagesRepository(models, lookup, writeGate),
+    moderation: moderationRepository(models, lookup),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -19,6 +19,8 @@ import { KeyedLock } from '../../lib/keyed-lock';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
+import type { AuditLog } from '../moderation/audit-log';
+import { isModerationRefusal, type SendGate } from '../moderation/send-gate';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -35,6 +37,10 @@ export interface MessageServiceDeps {
   historyCache?: HistoryCache | null;
   /** Bounds on the sends a node holds per room and in all (overload/admission.ts); none when absent. */
   sendAdmission?: SendAdmission;
+  /** Mutes and slow mode (domain/moderation/send-gate.ts); none when absent. */
+  sendGate?: SendGate;
+  /** Records deletes by a moderator (domain/moderation/audit-log.ts). */
+  audit?: AuditLog;
 }
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
@@ -51,7 +57,7 @@ export interface SendInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, sendGate, audit }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -94,7 +100,22 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
 
   /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
-    await access.memberRole(input.roomId, userId);
+    // Membership, mute and slow mode from the membership cache: no read per send when cached.
+    const state = await access.sendState(input.roomId, userId);
+    const stored = async () => (await repos.messages.findByIdemKey(idempotencyKey(userId, input.clientMsgId))) !== null;
+    const release = sendGate ? await sendGate(state, input.roomId, userId, stored) : null;
+    try {
+      const { dto, created } = await storeAdmitted(userId, input, consumed);
+      // A retry returned the stored message: it took no slow-mode turn.
+      if (!created) await release?.();
+      return dto;
+    } catch (err) {
+      await release?.();
+      throw err;
+    }
+  }
+
+  async function storeAdmitted(userId: string, input: SendInput, consumed: boolean): Promise<{ dto: MessageDto; created: boolean }> {
     const roomId = input.roomId;
     if (input.replyTo !== undefined) {
       const parent = await repos.messages.findById(input.replyTo);
@@ -144,11 +165,11 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
       notifier.messageNew(dto);
       await events.publish('message.created', { message: dto });
-      return dto;
+      return { dto, created };
     }
     onStored?.();
     await events.publish('message.created', { message: dto });
-    return dto;
+    return { dto, created };
   }
 
   const service = {
@@ -160,7 +181,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         return await store(userId, input, consumed);
       } catch (err) {
         // Dropped for load before it was stored: the send did not happen, so it costs no budget.
-        if (consumed && isShed(err)) await sendLimiter.refund(userId);
+        // Likewise refused by a mute or slow mode.
+        if (consumed && (isShed(err) || isModerationRefusal(err))) await sendLimiter.refund(userId);
         throw err;
       }
     },
@@ -180,6 +202,9 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       if (message.deletedAt) return {};
       const updated = await repos.messages.softDelete(message._id, new Date());
       if (updated) await announceUpdate(updated);
+      if (updated && message.senderId !== userId) {
+        await audit?.record({ roomId: message.roomId, actorId: userId, action: 'message_delete', targetUserId: message.senderId, messageId: message._id });
+      }
       return {};
     },
 
