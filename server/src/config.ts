@@ -47,6 +47,9 @@ export interface Config {
     profileUpdatesPerWindow: number;
     profileWindowMs: number;
     searchesPerWindow: number;
+    /** Flags (moderation) a user may file per flagWindowMs. */
+    flagsPerWindow: number;
+    flagWindowMs: number;
     searchWindowMs: number;
     connectionsPerUser: number;
     connectionsPerIp: number;
@@ -186,6 +189,8 @@ const schema = {
     RATE_LIMIT_PROFILE_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     RATE_LIMIT_USER_SEARCHES: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
     RATE_LIMIT_USER_SEARCH_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
+    RATE_LIMIT_FLAGS: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    RATE_LIMIT_FLAG_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     MAX_CONNECTIONS_PER_USER: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
     MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 1, maximum: 1000000, default: 100000 },
     PRESENCE_GRACE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
@@ -332,6 +337,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
       profileWindowMs: e.RATE_LIMIT_PROFILE_WINDOW_MS,
       searchesPerWindow: e.RATE_LIMIT_USER_SEARCHES,
       searchWindowMs: e.RATE_LIMIT_USER_SEARCH_WINDOW_MS,
+      flagsPerWindow: e.RATE_LIMIT_FLAGS,
+      flagWindowMs: e.RATE_LIMIT_FLAG_WINDOW_MS,
       connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },

@@ -22,7 +22,7 @@ import {
   type Room,
 } from '../helpers/chat';
 import { request, waitFor } from '../helpers/clients';
-import { EVENTS_SECRET, eventually, inProcessJobsIdle, signatureValid, startReceiver, type Receiver } from '../helpers/workers';
+import { EVENTS_SECRET, inProcessJobsIdle, signatureValid, startReceiver, type Receiver } from '../helpers/workers';
 import { createApp } from '../../server/src/app';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';

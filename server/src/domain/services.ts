@@ -42,10 +42,6 @@ export interface Services {
   flags: FlagsService;
 }
 
-/** Flags a user may file (moderation): each one reaches the owners/admins and a webhook. */
-const FLAGS_PER_WINDOW = 10;
-const FLAG_WINDOW_MS = 60_000;
-
 export interface History {
   reader: HistoryReader;
   /** Newest history pages; edits, deletes and reactions reach the other nodes' through peers. */
@@ -185,7 +181,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       audit,
       messages,
       moderation,
-      flagLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}flag`, points: FLAGS_PER_WINDOW, windowMs: FLAG_WINDOW_MS }),
+      flagLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}flag`, points: limits.flagsPerWindow, windowMs: limits.flagWindowMs }),
     }),
   };
   return {
