@@ -71,6 +71,23 @@ describe('room moderation across two nodes', () => {
     expect(a0.items.map((e: any) => [e.action, e.reason])).toEqual([['ban', 'cool off']]);
   });
 
+  it('flags filed on both nodes at once gather on one queue item; resolving it on one node mutes the sender on the other', async () => {
+    const [owner, bob, ...reporters] = await Promise.all([user(), user(), user(), user(), user(), user()]);
+    const room = await createRoom(owner.n0, { type: 'public', memberIds: [bob.id, ...reporters.map((r) => r.id)] });
+    const bad = await sendMessage(bob.n0, room.id, 'bad');
+    await Promise.all(reporters.map((r, i) => ok(i % 2 ? r.n1 : r.n0, 'message:flag', { messageId: bad.id, reason: `report ${i}` })));
+    const [q0, q1] = await Promise.all([ok(owner.n0, 'room:flags', { roomId: room.id }), ok(owner.n1, 'room:flags', { roomId: room.id })]);
+    expect(q0).toEqual(q1);
+    expect(q0.items).toHaveLength(1);
+    expect(q0.items[0].reportCount).toBe(4);
+    expect(q0.items[0].reports.map((r: any) => r.userId).sort()).toEqual(reporters.map((r) => r.id).sort());
+    // Node 0 has bob's membership cached (he sent there).
+    await ok(owner.n1, 'room:resolve_flag', { roomId: room.id, messageId: bad.id, action: 'mute', durationSeconds: 600 });
+    expect(expectAckError(await send(bob.n0, room.id), 'FORBIDDEN').details.reason).toBe('muted');
+    expect((await ok(owner.n0, 'room:flags', { roomId: room.id })).items).toEqual([]);
+    expectAckError(await request(owner.n0, 'room:resolve_flag', { roomId: room.id, messageId: bad.id, action: 'dismiss' }), 'CONFLICT');
+  });
+
   it('concurrent moderation actions on both nodes get one audit entry each', async () => {
     const [owner, ...members] = await Promise.all([user(), user(), user(), user(), user()]);
     const room = await createRoom(owner.n0, { type: 'public', memberIds: members.map((m) => m.id) });

@@ -219,6 +219,12 @@ describe('room moderation (one node)', () => {
     const stranger = await newPerson(t.url);
     await refused(stranger.socket, 'message:flag', { messageId: bad1.id, reason: 'x' }, 'FORBIDDEN');
     await refused(alice.socket, 'message:flag', { messageId: `${room.id}:999`, reason: 'x' }, 'NOT_FOUND');
+    // Direct rooms have no moderators: nothing to flag there.
+    const dm = await ok(alice.socket, 'dm:open', { userId: bob.id });
+    const inDm = await sendMessage(bob.socket, dm.id, 'dm');
+    await refused(alice.socket, 'message:flag', { messageId: inDm.id, reason: 'x' }, 'FORBIDDEN');
+    await refused(alice.socket, 'room:mute', { roomId: dm.id, userId: bob.id, durationSeconds: 60 }, 'FORBIDDEN');
+    await refused(alice.socket, 'room:slow_mode', { roomId: dm.id, seconds: 5 }, 'FORBIDDEN');
 
     // Members do not see the queue.
     await refused(alice.socket, 'room:flags', { roomId: room.id }, 'FORBIDDEN');

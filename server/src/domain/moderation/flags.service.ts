@@ -63,7 +63,9 @@ export function createFlagsService({ repos, access, docLock, events, audit, mess
     async flag(userId: string, p: { messageId: string; reason: string }): Promise<Record<string, never>> {
       const message = await repos.messages.findById(p.messageId);
       if (!message) throw errors.notFound('message');
-      await access.member(message.roomId, userId);
+      const { room } = await access.member(message.roomId, userId);
+      // Nobody moderates a direct room (both are plain members): its flags would reach no one.
+      if (room.type === 'direct') throw errors.forbidden('direct rooms are not moderated');
       if (message.senderId === userId) throw errors.forbidden('you cannot flag your own message');
       if (message.deletedAt) throw errors.conflict('message is deleted');
       const existing = await store.getFlag(message._id);
