@@ -43,7 +43,9 @@ describe('room moderation across two nodes', () => {
     const room = await createRoom(owner.n0, { type: 'public', memberIds: [alice.id] });
     await sendMessage(alice.n1, room.id, 'warm the cache');
     await ok(owner.n0, 'room:slow_mode', { roomId: room.id, seconds: 60 });
-    await sendMessage(alice.n1, room.id, 'one');
+    const one = await sendMessage(alice.n1, room.id, 'one', { clientMsgId: 'turn-1' });
+    // The send holding the turn, retried on the other node (a lost ack): the stored message.
+    expect(await sendMessage(alice.n0, room.id, 'one', { clientMsgId: 'turn-1' })).toEqual(one);
     const refusal = expectAckError(await send(alice.n0, room.id, 'two'), 'RATE_LIMITED');
     expect(refusal.details.limit).toBe('slow-mode');
     expect(refusal.details.retryAfterMs).toBeGreaterThan(0);

@@ -102,8 +102,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
     // Membership, mute and slow mode from the membership cache: no read per send when cached.
     const state = await access.sendState(input.roomId, userId);
-    const stored = async () => (await repos.messages.findByIdemKey(idempotencyKey(userId, input.clientMsgId))) !== null;
-    const release = sendGate ? await sendGate(state, input.roomId, userId, stored) : null;
+    const release = sendGate ? await sendGate(state, input.roomId, userId, input.clientMsgId) : null;
     try {
       const { dto, created } = await storeAdmitted(userId, input, consumed);
       // A retry returned the stored message: it took no slow-mode turn.
