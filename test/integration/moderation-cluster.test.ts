@@ -59,12 +59,13 @@ describe('room moderation across two nodes', () => {
     const [owner, alice] = await Promise.all([user(), user()]);
     const room = await createRoom(owner.n0, { type: 'public', memberIds: [alice.id] });
     const left = waitFor(alice.n0, 'room:member_left', (p: any) => p.roomId === room.id && p.userId === alice.id);
-    await ok(owner.n1, 'room:ban', { roomId: room.id, userId: alice.id, durationSeconds: 2, reason: 'cool off' });
+    const { until } = await ok(owner.n1, 'room:ban', { roomId: room.id, userId: alice.id, durationSeconds: 2, reason: 'cool off' });
     await left;
     expectAckError(await send(alice.n0, room.id), 'FORBIDDEN');
-    const refusal = expectAckError(await request(alice.n0, 'room:join', { roomId: room.id }), 'FORBIDDEN');
-    expect(refusal.details.reason).toBe('banned');
-    await sleep(refusal.details.retryAfterMs + 50);
+    const join = await request(alice.n0, 'room:join', { roomId: room.id });
+    // Only an answer that came back before the end had to be a refusal (a loaded machine may be late).
+    if (Date.now() < Date.parse(until)) expect(expectAckError(join, 'FORBIDDEN').details.reason).toBe('banned');
+    await sleep(Math.max(0, Date.parse(until) - Date.now()) + 50);
     await ok(alice.n1, 'room:join', { roomId: room.id });
     await sendMessage(alice.n0, room.id, 'back');
     const a0 = await ok(owner.n0, 'room:audit', { roomId: room.id });

@@ -103,9 +103,11 @@ describe('room moderation (one node)', () => {
 
   it('a mute ends by itself when its time is up', async () => {
     const { room, owner, alice } = await cast();
-    await ok(owner.socket, 'room:mute', { roomId: room.id, userId: alice.id, durationSeconds: 1 });
-    const refusal = expectAckError(await send(alice, room.id), 'FORBIDDEN');
-    await sleep(refusal.details.retryAfterMs + 50);
+    const { until } = await ok(owner.socket, 'room:mute', { roomId: room.id, userId: alice.id, durationSeconds: 2 });
+    const ack = await send(alice, room.id);
+    // Only an answer that came back before the end had to be a refusal (a loaded machine may be late).
+    if (Date.now() < Date.parse(until)) expect(expectAckError(ack, 'FORBIDDEN').details.retryAfterMs).toBeLessThanOrEqual(2000);
+    await sleep(Math.max(0, Date.parse(until) - Date.now()) + 50);
     await sendMessage(alice.socket, room.id, 'after the mute');
   });
 
@@ -116,11 +118,15 @@ describe('room moderation (one node)', () => {
     await left;
     expect(banned.until).toEqual(expect.any(String));
     await refused(alice.socket, 'message:history', { roomId: room.id }, 'FORBIDDEN');
-    const refusal = await refused(alice.socket, 'room:join', { roomId: room.id }, 'FORBIDDEN');
-    expect(refusal.details).toMatchObject({ reason: 'banned', until: banned.until });
-    expect(refusal.details.retryAfterMs).toBeGreaterThan(0);
-    expect(refusal.details.retryAfterMs).toBeLessThanOrEqual(2000);
-    await sleep(refusal.details.retryAfterMs + 50);
+    const join = await request(alice.socket, 'room:join', { roomId: room.id });
+    // Only an answer that came back before the end had to be a refusal (a loaded machine may be late).
+    if (Date.now() < Date.parse(banned.until)) {
+      const refusal = expectAckError(join, 'FORBIDDEN');
+      expect(refusal.details).toMatchObject({ reason: 'banned', until: banned.until });
+      expect(refusal.details.retryAfterMs).toBeGreaterThan(0);
+      expect(refusal.details.retryAfterMs).toBeLessThanOrEqual(2000);
+    }
+    await sleep(Math.max(0, Date.parse(banned.until) - Date.now()) + 50);
     await ok(alice.socket, 'room:join', { roomId: room.id });
 
     // Without an expiry, until unbanned; a user who is not a member can be banned too.
