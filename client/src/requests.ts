@@ -1,6 +1,6 @@
 // The request events with their payload and ack data types (the contract's
 // "Client to server" table); the server validates the payloads with one schema each.
-import type { HistoryPage, MemberDto, MessageDto, Page, PresenceDto, ProfilePatch, ReadState, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
+import type { AuditEntryDto, FlagDto, FlagResolution, HistoryPage, MemberDto, MessageDto, Page, PresenceDto, ProfilePatch, ReadState, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
 
 export interface Requests {
   'room:create': { payload: { type: 'public' | 'private'; name: string; memberIds?: string[] }; data: RoomDto };
@@ -31,6 +31,16 @@ export interface Requests {
   'user:block': { payload: { userId: string }; data: Record<string, never> };
   'user:unblock': { payload: { userId: string }; data: Record<string, never> };
   'user:list_blocks': { payload: Record<string, never>; data: { userIds: string[] } };
+  /** Extension (moderation, docs/protocol.md "Moderation"). */
+  'room:mute': { payload: { roomId: string; userId: string; durationSeconds: number; reason?: string }; data: { until: string } };
+  'room:unmute': { payload: { roomId: string; userId: string; reason?: string }; data: Record<string, never> };
+  'room:ban': { payload: { roomId: string; userId: string; durationSeconds?: number; reason?: string }; data: { until: string | null } };
+  'room:unban': { payload: { roomId: string; userId: string; reason?: string }; data: Record<string, never> };
+  'room:slow_mode': { payload: { roomId: string; seconds: number; reason?: string }; data: { seconds: number } };
+  'room:audit': { payload: { roomId: string; cursor?: string; limit?: number }; data: Page<AuditEntryDto> };
+  'room:flags': { payload: { roomId: string; cursor?: string; limit?: number }; data: Page<FlagDto> };
+  'room:resolve_flag': { payload: { roomId: string; messageId: string; action: FlagResolution; durationSeconds?: number; note?: string }; data: FlagDto };
+  'message:flag': { payload: { messageId: string; reason: string }; data: Record<string, never> };
 }
 
 export type RequestName = keyof Requests;

@@ -29,6 +29,7 @@ import { createSocketGuards } from './socket/guards';
 import { messageHandlers } from './socket/handlers/message.handlers';
 import { presenceHandlers } from './socket/handlers/presence.handlers';
 import { userHandlers } from './socket/handlers/user.handlers';
+import { moderationHandlers } from './socket/handlers/moderation.handlers';
 import { roomHandlers } from './socket/handlers/room.handlers';
 import { sessionHandlers } from './socket/handlers/session.handlers';
 import type { AppServer } from './socket/types';
@@ -154,7 +155,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // Redis is ready for this node when commands answer and the adapter's links are up.
     checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: async () => (await pingRedis(redis)) && cluster.linked() } : {}) },
   });
-  const handlers = [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services), ...userHandlers(services)];
+  const handlers = [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services), ...userHandlers(services), ...moderationHandlers(services)];
   const guards = createSocketGuards(deps, io, revocation, handlers);
   serveSockets(io, {
     log,

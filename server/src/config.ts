@@ -49,6 +49,9 @@ export interface Config {
     profileUpdatesPerWindow: number;
     profileWindowMs: number;
     searchesPerWindow: number;
+    /** Flags (moderation) a user may file per flagWindowMs. */
+    flagsPerWindow: number;
+    flagWindowMs: number;
     searchWindowMs: number;
     /** user:block / user:unblock per user and window (each is announced to every node). */
     blockChangesPerWindow: number;
@@ -197,6 +200,8 @@ const schema = {
     RATE_LIMIT_BLOCKS: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
     RATE_LIMIT_BLOCK_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     MAX_BLOCKED_USERS: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    RATE_LIMIT_FLAGS: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    RATE_LIMIT_FLAG_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     MAX_CONNECTIONS_PER_USER: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
     MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 1, maximum: 1000000, default: 100000 },
     PRESENCE_GRACE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
@@ -347,6 +352,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
       blockChangesPerWindow: e.RATE_LIMIT_BLOCKS,
       blockWindowMs: e.RATE_LIMIT_BLOCK_WINDOW_MS,
       maxBlocked: e.MAX_BLOCKED_USERS,
+      flagsPerWindow: e.RATE_LIMIT_FLAGS,
+      flagWindowMs: e.RATE_LIMIT_FLAG_WINDOW_MS,
       connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },

@@ -156,6 +156,9 @@ const name: Field = { t: 'str', min: 1, max: 100, stored: true };
 const seq: Field = { t: 'int', min: 0, max: Number.MAX_SAFE_INTEGER };
 const limit: Field = { t: 'int', min: 1, max: 100 };
 const cursor: Field = { t: 'cursor' };
+/** Moderation: a mute's or ban's length (whole seconds up to a year) and a reason or note. */
+export const MOD_DURATION: Field = { t: 'int', min: 1, max: 365 * 24 * 3600 };
+export const MOD_REASON: Field = { t: 'str', min: 1, max: 500, stored: true };
 
 /** PATCH /users/me and user:update. */
 export const PROFILE_FIELDS: Record<string, Field> = {
@@ -203,6 +206,20 @@ export const EVENTS: Record<string, EventSpec> = {
   'user:block': { fields: { userId: id }, required: ['userId'], writes: true },
   'user:unblock': { fields: { userId: id }, required: ['userId'], writes: true },
   'user:list_blocks': { fields: {}, required: [], writes: false },
+  // Extensions (moderation, docs/protocol.md "Moderation").
+  'room:mute': { fields: { roomId: id, userId: id, durationSeconds: MOD_DURATION, reason: MOD_REASON }, required: ['roomId', 'userId', 'durationSeconds'], writes: true },
+  'room:unmute': { fields: { roomId: id, userId: id, reason: MOD_REASON }, required: ['roomId', 'userId'], writes: true },
+  'room:ban': { fields: { roomId: id, userId: id, durationSeconds: MOD_DURATION, reason: MOD_REASON }, required: ['roomId', 'userId'], writes: true },
+  'room:unban': { fields: { roomId: id, userId: id, reason: MOD_REASON }, required: ['roomId', 'userId'], writes: true },
+  'room:slow_mode': { fields: { roomId: id, seconds: { t: 'int', min: 0, max: 6 * 3600 }, reason: MOD_REASON }, required: ['roomId', 'seconds'], writes: true },
+  'room:audit': { fields: { roomId: id, cursor, limit }, required: ['roomId'], writes: false },
+  'room:flags': { fields: { roomId: id, cursor, limit }, required: ['roomId'], writes: false },
+  'message:flag': { fields: { messageId: id, reason: MOD_REASON }, required: ['messageId', 'reason'], writes: true },
+  'room:resolve_flag': {
+    fields: { roomId: id, messageId: id, action: { t: 'enum', values: ['dismiss', 'delete', 'mute', 'ban'] }, durationSeconds: MOD_DURATION, note: MOD_REASON },
+    required: ['roomId', 'messageId', 'action'],
+    writes: true,
+  },
 };
 
 /** `invalid`: the contract says VALIDATION_FAILED. `valid`: it passes validation. `unsure`: bounds the contract leaves open. */

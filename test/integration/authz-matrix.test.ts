@@ -120,6 +120,40 @@ PUT /admin/.../suspension    | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORI
 PUT /admin/.../suspension    | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
 POST /admin/.../purge        | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
 POST /admin/.../purge        | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+room:mute a member           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:mute a member           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:mute an admin           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:mute an admin           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:unmute a member         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:unmute a member         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:ban a member            | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:ban a member            | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:ban the owner           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+room:ban the owner           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+room:unban the kicked        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:unban the kicked        | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:slow_mode               | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:slow_mode               | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:audit                   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:audit                   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:flags                   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:flags                   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+message:flag others'         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:flag others'         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+room:resolve_flag            | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:resolve_flag            | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/mutes        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/mutes        | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/bans         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/bans         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+PUT /rooms/:id/slow-mode     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+PUT /rooms/:id/slow-mode     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/audit         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/audit         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/flags         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/flags         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /messages/:id/flags     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /messages/:id/flags     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 `;
 
 type Expected = 'ok' | ErrorCode | '-';
@@ -181,6 +215,8 @@ describe('authorization matrix', () => {
     // A thread under the author's first message (extension: threads).
     await ok(P.author.socket, 'message:send', { roomId: room.id, clientMsgId: cmid('thread'), text: 'a thread reply', threadOf: (theirs1 as Message).id });
     await ok(P.owner.socket, 'room:kick', { roomId: room.id, userId: P.kicked.id });
+    // Open flags on both of the author's messages, for the moderation queue's rows.
+    for (const m of [theirs1, theirs2] as Message[]) await ok(P.member.socket, 'message:flag', { messageId: m.id, reason: 'fixture' });
     return { kind, room, theirs: [theirs1 as Message, theirs2 as Message], own };
   }
 
@@ -195,6 +231,8 @@ describe('authorization matrix', () => {
     'user:block someone', 'user:list_blocks', 'user:unblock someone', 'PUT /users/me/blocks/:id', 'GET /users/me/blocks', 'DELETE /users/me/blocks/:id',
     'dm:open one who blocks you',
     'PUT /admin/.../suspension', 'POST /admin/.../purge',
+    // Moderation: reads, and an unmute of a member who is not muted changes nothing.
+    'room:audit', 'room:flags', 'GET /rooms/:id/audit', 'GET /rooms/:id/flags', 'room:unmute a member', 'room:ban the owner',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -216,6 +254,9 @@ describe('authorization matrix', () => {
       access: await sorted('room_access', { roomId }),
       messages: await sorted('messages', { roomId }),
       threads: await sorted('threads', { roomId }),
+      audit: await sorted('moderation_audit', { roomId }),
+      flags: await sorted('moderation_flags', { roomId }),
+      flagQueue: await db.collection('moderation_flag_queues').findOne({ _id: roomId as any }),
     };
   }
 
@@ -266,6 +307,36 @@ describe('authorization matrix', () => {
     return res.body?.error?.code ?? `status ${res.status}`;
   };
 
+  const victimOf = (p: Persona) => (p === 'admin' ? P.victim2.id : P.victim1.id);
+
+  /** Both victims are muted (by the owner and by the admin). */
+  const victimsMuted = async (fx: Fixture) => {
+    for (const v of [P.victim1, P.victim2]) {
+      const m = await t.app.chat.repos.memberships.get(fx.room.id, v.id);
+      expect(new Date(m!.mutedUntil!).getTime()).toBeGreaterThan(Date.now());
+      expect((await request(v.socket, 'message:send', { roomId: fx.room.id, clientMsgId: cmid('muted'), text: 'muted' })).error?.code).toBe('FORBIDDEN');
+    }
+  };
+  /** Both victims are out of the room and banned until a time to come. */
+  const victimsBanned = async (fx: Fixture) => {
+    for (const v of [P.victim1, P.victim2]) {
+      expect(await t.app.chat.repos.memberships.get(fx.room.id, v.id)).toBeNull();
+      const ban = await t.app.chat.repos.roomAccess.get(fx.room.id, v.id);
+      expect(ban?.kind).toBe('banned');
+      expect(new Date(ban!.until!).getTime()).toBeGreaterThan(Date.now());
+    }
+  };
+  /** The flag on the author's first message gathers the fixture's report and one per persona that may flag. */
+  const flaggedBy = async (fx: Fixture, okPersonas: Persona[]) => {
+    const flag = await t.app.chat.repos.moderation.getFlag(fx.theirs[0].id);
+    const expected = new Set([P.member.id, ...okPersonas.map((p) => P[p as Exclude<Persona, 'anonymous'>].id)]);
+    expect(flag!.reports.map((r) => r.userId).sort()).toEqual([...expected].sort());
+  };
+  const slowModeSet = async (fx: Fixture) => {
+    // The owner acted last (the table's order).
+    expect((await t.app.chat.repos.rooms.findById(fx.room.id))?.slowModeSeconds).toBe(60);
+  };
+
   /** How each row acts as a persona. */
   const ACT: Record<string, (fx: Fixture, p: Persona) => Promise<string>> = {
     'room:join': (fx, p) => socketOutcome(p, 'room:join', { roomId: fx.room.id }),
@@ -314,6 +385,24 @@ describe('authorization matrix', () => {
     // Operator routes take the operator token only: a user may not suspend or purge anyone (the author's messages stay).
     'PUT /admin/.../suspension': (_fx, p) => restOutcome(p, 'PUT', `/api/v1/admin/users/${P.author.id}/suspension`),
     'POST /admin/.../purge': (_fx, p) => restOutcome(p, 'POST', `/api/v1/admin/users/${P.author.id}/messages/purge`),
+    // Moderation (extension). The owner and the admin each act on their own victim, as with kicks.
+    'room:mute a member': (fx, p) => socketOutcome(p, 'room:mute', { roomId: fx.room.id, userId: victimOf(p), durationSeconds: 600 }),
+    'room:mute an admin': (fx, p) => socketOutcome(p, 'room:mute', { roomId: fx.room.id, userId: P.admin2.id, durationSeconds: 600 }),
+    'room:unmute a member': (fx, p) => socketOutcome(p, 'room:unmute', { roomId: fx.room.id, userId: P.victim1.id }),
+    'room:ban a member': (fx, p) => socketOutcome(p, 'room:ban', { roomId: fx.room.id, userId: victimOf(p), durationSeconds: 600 }),
+    'room:ban the owner': (fx, p) => socketOutcome(p, 'room:ban', { roomId: fx.room.id, userId: P.owner.id }),
+    'room:unban the kicked': (fx, p) => socketOutcome(p, 'room:unban', { roomId: fx.room.id, userId: P.kicked.id }),
+    'room:slow_mode': (fx, p) => socketOutcome(p, 'room:slow_mode', { roomId: fx.room.id, seconds: p === 'admin' ? 30 : 60 }),
+    'room:audit': (fx, p) => socketOutcome(p, 'room:audit', { roomId: fx.room.id }),
+    'room:flags': (fx, p) => socketOutcome(p, 'room:flags', { roomId: fx.room.id }),
+    "message:flag others'": (fx, p) => socketOutcome(p, 'message:flag', { messageId: fx.theirs[0].id, reason: `by ${p}` }),
+    'room:resolve_flag': (fx, p) => socketOutcome(p, 'room:resolve_flag', { roomId: fx.room.id, messageId: fx.theirs[p === 'admin' ? 1 : 0].id, action: 'dismiss' }),
+    'POST /rooms/:id/mutes': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/mutes`, { userId: victimOf(p), durationSeconds: 600 }),
+    'POST /rooms/:id/bans': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/bans`, { userId: victimOf(p), durationSeconds: 600 }),
+    'PUT /rooms/:id/slow-mode': (fx, p) => restOutcome(p, 'PUT', `/api/v1/rooms/${fx.room.id}/slow-mode`, { seconds: p === 'admin' ? 30 : 60 }),
+    'GET /rooms/:id/audit': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/audit`),
+    'GET /rooms/:id/flags': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/flags`),
+    'POST /messages/:id/flags': (fx, p) => restOutcome(p, 'POST', `/api/v1/messages/${encodeURIComponent(fx.theirs[0].id)}/flags`, { reason: `by ${p}` }),
   };
 
   /** The stored block list of each persona that succeeded names the target (or no longer does). */
@@ -344,6 +433,23 @@ describe('authorization matrix', () => {
     },
     'dm:open one who blocks you': async () => {
       expect(await t.app.chat.userRooms.of(P.blocker.id)).toEqual([]);
+    },
+    'room:mute a member': victimsMuted,
+    'POST /rooms/:id/mutes': victimsMuted,
+    'room:mute an admin': async (fx) => {
+      expect((await t.app.chat.repos.memberships.get(fx.room.id, P.admin2.id))?.mutedUntil).toBeTruthy();
+    },
+    'room:ban a member': victimsBanned,
+    'POST /rooms/:id/bans': victimsBanned,
+    'room:unban the kicked': async (fx) => {
+      expect(await t.app.chat.repos.roomAccess.get(fx.room.id, P.kicked.id)).toBeNull();
+    },
+    'room:slow_mode': slowModeSet,
+    'PUT /rooms/:id/slow-mode': slowModeSet,
+    "message:flag others'": flaggedBy,
+    'POST /messages/:id/flags': flaggedBy,
+    'room:resolve_flag': async (fx) => {
+      for (const m of fx.theirs) expect((await t.app.chat.repos.moderation.getFlag(m.id))?.status).toBe('resolved');
     },
     'user:update own profile': ownStatus('socket'),
     'PATCH /users/me': ownStatus('rest'),
@@ -418,7 +524,7 @@ describe('authorization matrix', () => {
 
   it('the matrix covers every client event and REST endpoint of the contract', () => {
     const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
-    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history', 'user:block', 'user:unblock', 'user:list_blocks']) {
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history', 'user:block', 'user:unblock', 'user:list_blocks', 'room:mute', 'room:unmute', 'room:ban', 'room:unban', 'room:slow_mode', 'room:audit', 'room:flags', 'room:resolve_flag', 'message:flag']) {
       expect(socketEvents.has(e), e).toBe(true);
     }
     expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
-import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
+import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, ok, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
 import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
 
 interface Reply {
@@ -67,6 +67,16 @@ const CONTRACT_ROUTES = [
   'PUT /api/v1/admin/users/:p/suspension',
   'DELETE /api/v1/admin/users/:p/suspension',
   'POST /api/v1/admin/users/:p/messages/purge',
+  // Extensions (moderation).
+  'POST /api/v1/rooms/:p/mutes',
+  'DELETE /api/v1/rooms/:p/mutes/:p',
+  'POST /api/v1/rooms/:p/bans',
+  'DELETE /api/v1/rooms/:p/bans/:p',
+  'PUT /api/v1/rooms/:p/slow-mode',
+  'GET /api/v1/rooms/:p/audit',
+  'GET /api/v1/rooms/:p/flags',
+  'POST /api/v1/rooms/:p/flags/:p/resolve',
+  'POST /api/v1/messages/:p/flags',
 ];
 const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 
@@ -100,6 +110,7 @@ describe('fuzz: REST endpoints', () => {
   let msg: Message;
   let before: unknown;
   let requests = 0;
+  let memberId = '';
 
   async function stored() {
     const db = t.app.deps.db;
@@ -109,7 +120,16 @@ describe('fuzz: REST endpoints', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads'), blocks: await all('user_blocks') }
+    return {
+      users: await all('users'),
+      rooms: await all('rooms'),
+      memberships: await all('memberships'),
+      access: await all('room_access'),
+      messages: await all('messages'),
+      threads: await all('threads'),
+      blocks: await all('user_blocks'),
+      moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
+    };
   }
 
   beforeAll(async () => {
@@ -141,6 +161,32 @@ describe('fuzz: REST endpoints', () => {
       spec: { fields: { everywhere: { t: 'bool' } }, required: [], writes: true },
       base: () => ({ everywhere: true }),
     };
+    // Moderation (extension): the actor owns the room; the bodies aim at a real member and message.
+    const member = await newPerson(t.url);
+    await ok(member.socket, 'room:join', { roomId: room.id });
+    memberId = member.id;
+    const modReason = str(1, 500);
+    const duration = { t: 'int', min: 1, max: 365 * 24 * 3600 } as const;
+    BODIES['POST /api/v1/rooms/:roomId/mutes'] = {
+      spec: { fields: { userId: { t: 'id' }, durationSeconds: duration, reason: modReason }, required: ['userId', 'durationSeconds'], writes: true },
+      base: () => ({ userId: memberId, durationSeconds: 60, reason: 'fuzz' }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/bans'] = {
+      spec: { fields: { userId: { t: 'id' }, durationSeconds: duration, reason: modReason }, required: ['userId'], writes: true },
+      base: () => ({ userId: memberId, durationSeconds: 60, reason: 'fuzz' }),
+    };
+    BODIES['PUT /api/v1/rooms/:roomId/slow-mode'] = {
+      spec: { fields: { seconds: { t: 'int', min: 0, max: 6 * 3600 }, reason: modReason }, required: ['seconds'], writes: true },
+      base: () => ({ seconds: 5, reason: 'fuzz' }),
+    };
+    BODIES['POST /api/v1/messages/:messageId/flags'] = {
+      spec: { fields: { reason: modReason }, required: ['reason'], writes: true },
+      base: () => ({ reason: 'fuzz' }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/flags/:messageId/resolve'] = {
+      spec: { fields: { action: { t: 'enum', values: ['dismiss', 'delete', 'mute', 'ban'] }, durationSeconds: duration, note: modReason }, required: ['action'], writes: true },
+      base: () => ({ action: 'dismiss', note: 'fuzz' }),
+    };
     before = await stored();
   });
   afterAll(async () => {
@@ -157,7 +203,7 @@ describe('fuzz: REST endpoints', () => {
     expect((await call(t.url, 'GET', '/api/v1/me', { token: actor.token })).status).toBe(200);
   });
 
-  const pathOf = (route: string) => route.split(' ')[1].replace(':roomId', room.id);
+  const pathOf = (route: string) => route.split(' ')[1].replace(':roomId', room.id).replace(':messageId', encodeURIComponent(msg.id));
   const methodOf = (route: string) => route.split(' ')[0];
   // Logout revokes: it gets a throwaway token of a user that is not the actor.
   const tokenFor = (route: string) => (route.endsWith('/logout') ? signToken(crypto.randomBytes(12).toString('hex')) : route.includes('/auth/') ? null : actor.token);

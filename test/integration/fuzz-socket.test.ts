@@ -70,6 +70,15 @@ describe('fuzz: socket events', () => {
       'user:block': { userId: other.id },
       'user:unblock': { userId: other2.id },
       'user:list_blocks': {},
+      'room:mute': { roomId: priv.id, userId: other2.id, durationSeconds: 60, reason: 'fuzz' },
+      'room:unmute': { roomId: priv.id, userId: other2.id, reason: 'fuzz' },
+      'room:ban': { roomId: priv.id, userId: other2.id, durationSeconds: 60, reason: 'fuzz' },
+      'room:unban': { roomId: priv.id, userId: other2.id, reason: 'fuzz' },
+      'room:slow_mode': { roomId: room.id, seconds: 5, reason: 'fuzz' },
+      'room:audit': { roomId: room.id, limit: 5 },
+      'room:flags': { roomId: room.id, limit: 5 },
+      'message:flag': { messageId: msg.id, reason: 'fuzz' },
+      'room:resolve_flag': { roomId: room.id, messageId: msg.id, action: 'dismiss', note: 'fuzz' },
     })[event]!;
 
   /** Everything stored, except what presence legitimately moves (users.lastSeenAt). */
@@ -81,7 +90,17 @@ describe('fuzz: socket events', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages'), threads: await all('threads'), blocks: await all('user_blocks') }
+    return {
+      users: await all('users'),
+      rooms: await all('rooms'),
+      memberships: await all('memberships'),
+      access: await all('room_access'),
+      messages: await all('messages'),
+      // Moderation: the audit log, its counters, flags and their queues.
+      threads: await all('threads'),
+      blocks: await all('user_blocks'),
+      moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
+    };
   }
 
   /** Sends one request on the actor's socket (reconnecting if a previous case closed it). */

@@ -148,6 +148,38 @@ describe('OpenAPI document', () => {
     expect((await call('GET', '/api/v1/me', { token: b })).status).toBe(401);
   });
 
+  it('the moderation routes answer as documented, on success and on error', async () => {
+    const name = () => `m${Math.random().toString(36).slice(2, 10)}`;
+    const reg = async () => (await call('POST', '/api/v1/auth/register', { body: { username: name(), password: 'correct-horse-battery' } })).body;
+    const [owner, alice, bob] = [await reg(), await reg(), await reg()];
+    const room = await call('POST', '/api/v1/rooms', { token: owner.token, body: { type: 'public', name: 'moderated', memberIds: [alice.user.id, bob.user.id] } });
+    const r = `/api/v1/rooms/${room.body.id}`;
+    const sent = await call('POST', '/api/v1/rooms/{roomId}/messages', { path: `${r}/messages`, token: bob.token, body: { clientMsgId: 'f1', text: 'flag me' } });
+    const m = encodeURIComponent(sent.body.id);
+
+    expect((await call('POST', '/api/v1/messages/{messageId}/flags', { path: `/api/v1/messages/${m}/flags`, token: alice.token, body: { reason: 'rude' } })).status).toBe(201);
+    expect((await call('POST', '/api/v1/messages/{messageId}/flags', { path: `/api/v1/messages/${m}/flags`, token: alice.token, body: {} })).status).toBe(400);
+    const flags = await call('GET', '/api/v1/rooms/{roomId}/flags', { path: `${r}/flags?limit=10`, token: owner.token });
+    expect(flags.body.items).toHaveLength(1);
+    expect((await call('GET', '/api/v1/rooms/{roomId}/flags', { path: `${r}/flags`, token: alice.token })).status).toBe(403);
+    const resolve = '/api/v1/rooms/{roomId}/flags/{messageId}/resolve';
+    expect((await call('POST', resolve, { path: `${r}/flags/${m}/resolve`, token: owner.token, body: { action: 'dismiss', note: 'fine' } })).status).toBe(200);
+    expect((await call('POST', resolve, { path: `${r}/flags/${m}/resolve`, token: owner.token, body: { action: 'dismiss' } })).status).toBe(409);
+
+    expect((await call('POST', '/api/v1/rooms/{roomId}/mutes', { path: `${r}/mutes`, token: owner.token, body: { userId: alice.user.id, durationSeconds: 60 } })).status).toBe(200);
+    expect((await call('POST', '/api/v1/rooms/{roomId}/mutes', { path: `${r}/mutes`, token: alice.token, body: { userId: bob.user.id, durationSeconds: 60 } })).status).toBe(403);
+    expect((await call('DELETE', '/api/v1/rooms/{roomId}/mutes/{userId}', { path: `${r}/mutes/${alice.user.id}`, token: owner.token })).status).toBe(200);
+    expect((await call('POST', '/api/v1/rooms/{roomId}/bans', { path: `${r}/bans`, token: owner.token, body: { userId: bob.user.id, durationSeconds: 60, reason: 'x' } })).status).toBe(200);
+    expect((await call('POST', '/api/v1/rooms/{roomId}/bans', { path: `${r}/bans`, token: owner.token, body: { userId: 'nobody' } })).status).toBe(404);
+    expect((await call('DELETE', '/api/v1/rooms/{roomId}/bans/{userId}', { path: `${r}/bans/${bob.user.id}`, token: owner.token })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/rooms/{roomId}/slow-mode', { path: `${r}/slow-mode`, token: owner.token, body: { seconds: 5 } })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/rooms/{roomId}/slow-mode', { path: `${r}/slow-mode`, token: owner.token, body: { seconds: -1 } })).status).toBe(400);
+    const audit = await call('GET', '/api/v1/rooms/{roomId}/audit', { path: `${r}/audit?limit=2`, token: owner.token });
+    expect(audit.body.nextCursor).toEqual(expect.any(String));
+    expect((await call('GET', '/api/v1/rooms/{roomId}/audit', { path: `${r}/audit?cursor=${encodeURIComponent(audit.body.nextCursor)}`, token: owner.token })).status).toBe(200);
+    expect((await call('GET', '/api/v1/rooms/{roomId}/audit', { path: `/api/v1/rooms/nope/audit`, token: owner.token })).status).toBe(404);
+  });
+
   it('every documented operation was exercised with its success status', () => {
     const ops: string[] = [];
     for (const [path, methods] of Object.entries(spec.doc.paths)) {

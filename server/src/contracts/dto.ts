@@ -102,3 +102,38 @@ export interface ReadState {
   /** Extension (mentions). */
   unreadMentions: number;
 }
+
+/** Extension (moderation): what a room's audit log records. */
+export type AuditAction = 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'role_change' | 'message_delete' | 'slow_mode' | 'flag_resolve';
+
+/** Extension (moderation): one moderation action, as owners/admins read it. */
+export interface AuditEntryDto {
+  id: string;
+  roomId: string;
+  actorId: string;
+  action: AuditAction;
+  targetUserId: string | null;
+  messageId: string | null;
+  reason: string | null;
+  /** Per action: `until` (mute, ban), `role`, `seconds` (slow mode), `resolution` (flag_resolve). */
+  details: Record<string, unknown>;
+  at: string;
+}
+
+export type FlagResolution = 'dismiss' | 'delete' | 'mute' | 'ban';
+
+/** Extension (moderation): the reports on one message, an item of the moderation queue. */
+export interface FlagDto {
+  messageId: string;
+  roomId: string;
+  senderId: string;
+  status: 'open' | 'resolved';
+  reportCount: number;
+  /** The first reports (at most 20). */
+  reports: Array<{ userId: string; reason: string; at: string }>;
+  firstAt: string;
+  lastAt: string;
+  resolution: { action: FlagResolution; by: string; at: string; note: string | null } | null;
+  /** The message as stored now (null if it was removed by retention). */
+  message: MessageDto | null;
+}

@@ -18,4 +18,9 @@ export const lockKeys = {
   userBlocks: (userId: string) => key(`user-blocks:${userId}`),
   /** One username bucket (username_buckets, embedded database only). */
   usernameBucket: (bucket: string) => key(`username-bucket:${bucket}`),
+  /** A moderation counter of a room (the audit log's seq). */
+  moderationCounter: (name: string, roomId: string) => key(`moderation-counter:${name}:${roomId}`),
+  /** The flags on one message, and a room's queue of open flags. */
+  flag: (messageId: string) => key(`flag:${messageId}`),
+  flagQueue: (roomId: string) => key(`flag-queue:${roomId}`),
 } as const;

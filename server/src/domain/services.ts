@@ -25,6 +25,11 @@ import { UserRoomsCache } from './user-rooms-cache';
 import { createUserService, type UserService, type UserServiceDeps } from './users/user.service';
 import { createUsernamePolicy } from './users/username-policy';
 import { createProfileService, type ProfileService } from './users/profile.service';
+import { createSlowModeGate } from '../data/slow-mode.store';
+import { createAuditLog, type AuditLog } from './moderation/audit-log';
+import { createFlagsService, type FlagsService } from './moderation/flags.service';
+import { createModerationService, type ModerationService } from './moderation/moderation.service';
+import { createSendGate } from './moderation/send-gate';
 import { createUsernameIndex } from './users/username-index';
 import { BlockCache, createBlockService, type BlockService } from './users/blocks';
 
@@ -36,6 +41,8 @@ export interface Services {
   presence: PresenceService;
   typing: TypingService;
   blocks: BlockService;
+  moderation: ModerationService;
+  flags: FlagsService;
 }
 
 /** User blocks: built before the emitter, which filters deliveries with them (blocks.filter). */
@@ -94,6 +101,8 @@ export interface Domain {
   userRooms: UserRooms;
   /** Who is a member of which room, per node; invalidated across nodes. */
   membershipCache: MembershipCache;
+  /** Rooms' audit logs: `record()` is how other areas log a moderation action. */
+  audit: AuditLog;
   /** Stops the services' timers. */
   close(): void;
 }
@@ -137,6 +146,36 @@ export function createServices({ deps, data, history, notifier, events, presence
     warm: blocks.warm,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
+  const audit = createAuditLog({ repos, docLock });
+  const rooms = createRoomService({
+    repos,
+    access,
+    notifier,
+    events,
+    presence,
+    joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
+    docLock,
+    userRooms,
+    blocks,
+    audit,
+  });
+  const messages = createMessageService({
+    repos,
+    access,
+    notifier,
+    events,
+    sendLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
+    docLock,
+    onStored: () => deps.metrics.messagesStored.inc(),
+    history: history.reader,
+    sendAdmission: deps.admission,
+    historyCache: history.cache,
+    mentions: createMentions({ repos, docLock, membershipCache, candidates: (keys) => usernames.candidates(keys) }),
+    blocks,
+    sendGate: createSendGate(createSlowModeGate(redis, config.redisKeyPrefix)),
+    audit,
+  });
+  const moderation = createModerationService({ repos, access, docLock, audit, rooms });
   const services: Services = {
     users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, isSuspended, ...accountDefences(deps) }),
     profiles: createProfileService({
@@ -149,38 +188,27 @@ export function createServices({ deps, data, history, notifier, events, presence
       searchLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}user-search`, points: limits.searchesPerWindow, windowMs: limits.searchWindowMs }),
     }),
     presence,
-    rooms: createRoomService({
-      repos,
-      access,
-      notifier,
-      events,
-      presence,
-      joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
-      docLock,
-      userRooms,
-      blocks,
-    }),
-    messages: createMessageService({
-      repos,
-      access,
-      notifier,
-      events,
-      sendLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
-      docLock,
-      onStored: () => deps.metrics.messagesStored.inc(),
-      history: history.reader,
-      sendAdmission: deps.admission,
-      historyCache: history.cache,
-      mentions: createMentions({ repos, docLock, membershipCache, candidates: (keys) => usernames.candidates(keys) }),
-      blocks,
-    }),
+    rooms,
+    messages,
     typing: createTypingService(access, notifier, config.typing, blocks.warm),
     blocks,
+    moderation,
+    flags: createFlagsService({
+      repos,
+      access,
+      docLock,
+      events,
+      audit,
+      messages,
+      moderation,
+      flagLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}flag`, points: limits.flagsPerWindow, windowMs: limits.flagWindowMs }),
+    }),
   };
   return {
     services,
     userRooms,
     membershipCache,
+    audit,
     close() {
       presence.close();
       services.typing.close();

@@ -9,6 +9,7 @@ import { roomCreate, roomList, roomRef } from '../contracts/schemas/room.schemas
 import { profilePatch, userSearch } from '../contracts/schemas/user.schemas';
 import { id } from '../contracts/schemas/common';
 import { HTTP_STATUS, type ErrorCode } from '../errors';
+import { moderationComponents, moderationPaths } from './openapi-moderation';
 
 type Schema = Record<string, unknown>;
 
@@ -87,6 +88,7 @@ const components: Record<string, Schema> = {
     ['items', 'hasMore'],
   ),
   RoomPage: closed({ items: { type: 'array', items: ref('RoomSummary') }, nextCursor: nullable(str) }),
+  ...moderationComponents,
   Error: closed({
     error: closed(
       {
@@ -156,7 +158,7 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    tags: [{ name: 'auth' }, { name: 'rooms' }, { name: 'messages' }, { name: 'users' }, { name: 'operations' }],
+    tags: [{ name: 'auth' }, { name: 'rooms' }, { name: 'messages' }, { name: 'users' }, { name: 'moderation' }, { name: 'operations' }],
     paths: {
       '/api/v1/auth/register': {
         post: {
@@ -314,6 +316,7 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           responses: { ...ok(202, 'queued', closed({ jobId: str })), ...errorResponses(['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNAVAILABLE', 'INTERNAL']) },
         },
       },
+      ...moderationPaths,
       '/api/v1/openapi.json': {
         get: { tags: ['operations'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
       },

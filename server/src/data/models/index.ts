@@ -3,6 +3,9 @@
 // the one uniqueness every MongoDB-compatible server enforces atomically.
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Role, RoomType } from '../../contracts/dto';
+import { defineModerationModels, type ModerationModels } from './moderation';
+
+export type { AuditAction, AuditEntryDoc, FlagDoc, FlagQueueDoc, FlagReport, ModerationCounterDoc } from './moderation';
 
 export interface UserDoc {
   _id: string;
@@ -32,6 +35,8 @@ export interface RoomDoc {
   /** userId -> highest seq that user sent, as of the last checkpoint: the read mark sending makes. */
   senderMarks?: Record<string, number>;
   retentionDays: number | null;
+  /** Slow mode (moderation): seconds between two messages of one member; absent or 0 = off. */
+  slowModeSeconds?: number;
 }
 
 export interface MembershipDoc {
@@ -47,6 +52,8 @@ export interface MembershipDoc {
    * position by message:read; unread mentions = those above the effective read position.
    */
   mentionSeqs?: number[];
+  /** Muted (moderation) until then; absent, null or past = not muted (no TTL index: read as absent). */
+  mutedUntil?: Date | null;
 }
 
 /**
@@ -100,6 +107,9 @@ export interface RoomAccessDoc {
   kind: 'invited' | 'banned';
   by: string;
   at: Date;
+  /** A ban's expiry (moderation): absent or null = until lifted; past = lifted (read as absent). */
+  until?: Date | null;
+  reason?: string | null;
 }
 
 export interface MessageDoc {
@@ -180,6 +190,7 @@ const roomSchema = new Schema<RoomDoc>(
     lastActivityAt: { type: Date, required: true },
     retentionDays: { type: Number, default: null },
     senderMarks: { type: Schema.Types.Mixed, default: undefined },
+    slowModeSeconds: { type: Number },
   },
   { versionKey: false, collection: 'rooms' },
 );
@@ -195,6 +206,7 @@ const membershipSchema = new Schema<MembershipDoc>(
     joinedAt: { type: Date, required: true },
     lastReadSeq: { type: Number, required: true, default: 0 },
     mentionSeqs: { type: [Number], default: undefined },
+    mutedUntil: { type: Date },
   },
   { versionKey: false, collection: 'memberships' },
 );
@@ -209,6 +221,8 @@ const roomAccessSchema = new Schema<RoomAccessDoc>(
     kind: { type: String, required: true },
     by: { type: String, required: true },
     at: { type: Date, required: true },
+    until: { type: Date },
+    reason: { type: String },
   },
   { versionKey: false, collection: 'room_access' },
 );
@@ -284,7 +298,7 @@ messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'room_seq' });
 messageSchema.index({ idemKey: 1 }, { unique: true, name: 'idempotency' });
 messageSchema.index({ roomId: 1, createdAt: 1 }, { name: 'retention' });
 
-export interface Models {
+export interface Models extends ModerationModels {
   User: Model<UserDoc>;
   Room: Model<RoomDoc>;
   Membership: Model<MembershipDoc>;
@@ -310,6 +324,7 @@ export function defineModels(conn: Connection): Models {
     UsernameBuckets: conn.model<UsernameBucketDoc>('UsernameBuckets', usernameBucketSchema),
     Thread: conn.model<ThreadDoc>('Thread', threadSchema),
     UserBlocks: conn.model<UserBlocksDoc>('UserBlocks', userBlocksSchema),
+    ...defineModerationModels(conn),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Models } from '../models';
 import { blocksRepository } from './blocks.repository';
 import { membershipsRepository } from './memberships.repository';
 import { messagesRepository } from './messages.repository';
+import { moderationRepository } from './moderation.repository';
 import { roomAccessRepository } from './room-access.repository';
 import { roomsRepository } from './rooms.repository';
 import { threadsRepository } from './threads.repository';
@@ -27,6 +28,7 @@ export function createRepositories(models: Models, lookup: LookupOptions = { poi
     messages: messagesRepository(models, lookup, writeGate),
     threads: threadsRepository(models),
     blocks: blocksRepository(models),
+    moderation: moderationRepository(models, lookup),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

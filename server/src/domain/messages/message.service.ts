@@ -22,6 +22,8 @@ import { checkBudget, isShed } from '../../overload/budget';
 import { unreadMentions, type Mentions } from './mentions';
 import { createThreads, type ThreadQuery } from './threads';
 import type { BlockService } from '../users/blocks';
+import type { AuditLog } from '../moderation/audit-log';
+import { isModerationRefusal, type SendGate } from '../moderation/send-gate';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -42,6 +44,10 @@ export interface MessageServiceDeps {
   mentions: Mentions;
   /** User blocks: a send into the direct room of a user who blocks the sender is refused. */
   blocks?: Pick<BlockService, 'assertCanSend'>;
+  /** Mutes and slow mode (domain/moderation/send-gate.ts); none when absent. */
+  sendGate?: SendGate;
+  /** Records deletes by a moderator (domain/moderation/audit-log.ts). */
+  audit?: AuditLog;
 }
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
@@ -71,7 +77,7 @@ export interface HistoryInput {
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, mentions, blocks }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, mentions, blocks, sendGate, audit }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -116,9 +122,24 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
 
   /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
-    await access.memberRole(input.roomId, userId);
-    // Also loads the sender's blockers into this node's cache, which the emitter filters with.
+    // Membership, mute and slow mode from the membership cache: no read per send when cached.
+    const state = await access.sendState(input.roomId, userId);
+    // Before the slow-mode turn: a refused send takes none. Also loads the sender's blockers
+    // into this node's cache, which the emitter filters with.
     await blocks?.assertCanSend(userId, input.roomId);
+    const release = sendGate ? await sendGate(state, input.roomId, userId, input.clientMsgId) : null;
+    try {
+      const { dto, created } = await storeAdmitted(userId, input, consumed);
+      // A retry returned the stored message: it took no slow-mode turn.
+      if (!created) await release?.();
+      return dto;
+    } catch (err) {
+      await release?.();
+      throw err;
+    }
+  }
+
+  async function storeAdmitted(userId: string, input: SendInput, consumed: boolean): Promise<{ dto: MessageDto; created: boolean }> {
     const roomId = input.roomId;
     if (input.replyTo !== undefined) {
       const parent = await repos.messages.findById(input.replyTo);
@@ -179,11 +200,11 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
       notifier.messageNew(dto);
       await events.publish('message.created', { message: dto });
-      return dto;
+      return { dto, created };
     }
     onStored?.();
     await events.publish('message.created', { message: dto });
-    return dto;
+    return { dto, created };
   }
 
   const service = {
@@ -195,7 +216,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
         return await store(userId, input, consumed);
       } catch (err) {
         // Dropped for load before it was stored: the send did not happen, so it costs no budget.
-        if (consumed && isShed(err)) await sendLimiter.refund(userId);
+        // Likewise refused by a mute or slow mode.
+        if (consumed && (isShed(err) || isModerationRefusal(err))) await sendLimiter.refund(userId);
         throw err;
       }
     },
@@ -215,6 +237,9 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       if (message.deletedAt) return {};
       const updated = await repos.messages.softDelete(message._id, new Date());
       if (updated) await announceUpdate(updated);
+      if (updated && message.senderId !== userId) {
+        await audit?.record({ roomId: message.roomId, actorId: userId, action: 'message_delete', targetUserId: message.senderId, messageId: message._id });
+      }
       return {};
     },
 
