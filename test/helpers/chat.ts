@@ -53,6 +53,9 @@ export interface Member {
   role: Role;
   joinedAt: string;
   online: boolean;
+  /** Extension (delivery receipts). */
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
 }
 
 export interface HistoryPage {

@@ -12,6 +12,7 @@ import { toMessageDto } from './mappers';
 import { MembershipCache } from './membership-cache';
 import { HistoryCache } from './messages/history-cache';
 import { createHistoryReader, type HistoryReader } from './messages/history-reader';
+import { createDeliveryService, type DeliveryService } from './messages/delivery.service';
 import { createMessageService, type MessageService } from './messages/message.service';
 import type { DomainEvents } from './events';
 import type { Notifier } from './notifier';
@@ -31,6 +32,8 @@ export interface Services {
   profiles: ProfileService;
   rooms: RoomService;
   messages: MessageService;
+  /** Extension (delivery receipts). */
+  delivery: DeliveryService;
   presence: PresenceService;
   typing: TypingService;
 }
@@ -121,6 +124,13 @@ export function createServices({ deps, data, history, notifier, events, presence
     docLock,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
+  const delivery = createDeliveryService({
+    access,
+    store: data.delivery.store,
+    notifier,
+    updateIntervalMs: config.delivery.updateIntervalMs,
+    onError: (err) => deps.log.warn({ err }, 'delivery:updated failed'),
+  });
   const services: Services = {
     users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, ...accountDefences(deps) }),
     profiles: createProfileService({
@@ -142,6 +152,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
       userRooms,
+      positions: (room, members) => delivery.positions(room, members),
     }),
     messages: createMessageService({
       repos,
@@ -156,6 +167,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       historyCache: history.cache,
     }),
     typing: createTypingService(access, notifier, config.typing),
+    delivery,
   };
   return {
     services,
@@ -164,6 +176,7 @@ export function createServices({ deps, data, history, notifier, events, presence
     close() {
       presence.close();
       services.typing.close();
+      delivery.close();
     },
   };
 }

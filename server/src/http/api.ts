@@ -14,6 +14,7 @@ import { buildOpenApi } from './openapi';
 import { requestContext } from './request-context';
 import { requireAuth } from './route';
 import { authRouter } from './routers/auth.router';
+import { receiptsRouter } from './routers/receipts.router';
 import { roomsRouter } from './routers/rooms.router';
 import { sessionsRouter } from './routers/sessions.router';
 import { usersRouter } from './routers/users.router';
@@ -46,6 +47,7 @@ export function mountApi(api: Express, { deps, services, revocation, checks }: A
   chat.use(requireAuth(tokens));
   chat.use(usersRouter(services));
   chat.use(roomsRouter(services));
+  chat.use(receiptsRouter(services));
   api.use('/api/v1', chat);
   if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
   api.use(notFoundRoute);

@@ -7,6 +7,7 @@ import { messageHistoryQuery, messageSendBody } from '../contracts/schemas/messa
 import { loginBody, registerBody } from '../contracts/schemas/misc.schemas';
 import { roomCreate, roomList, roomRef } from '../contracts/schemas/room.schemas';
 import { profilePatch, userSearch } from '../contracts/schemas/user.schemas';
+import { attachment } from '../contracts/schemas/attachment.schemas';
 import { id } from '../contracts/schemas/common';
 import { HTTP_STATUS, type ErrorCode } from '../errors';
 
@@ -65,7 +66,9 @@ const components: Record<string, Schema> = {
     editedAt: nullable(time),
     deletedAt: nullable(time),
     reactions: { type: 'object', additionalProperties: { type: 'array', items: str } },
-  }),
+    attachments: { type: 'array', minItems: 1, maxItems: 10, items: ref('Attachment'), description: 'extension (attachments): absent when the message has none; cleared by a delete' },
+  }, ['id', 'roomId', 'seq', 'senderId', 'clientMsgId', 'text', 'replyTo', 'createdAt', 'editedAt', 'deletedAt', 'reactions']),
+  Attachment: { ...attachment, description: 'extension (attachments): metadata of a file stored elsewhere; the server never fetches the URLs' },
   Presence: closed({ userId: str, status: { enum: ['online', 'offline'] }, lastSeenAt: nullable(time) }),
   Session: closed({ user: ref('User'), token: { type: 'string', description: 'JWT; send it as `Authorization: Bearer <token>` and in the Socket.IO handshake `auth.token`' } }),
   HistoryPage: closed({ items: { type: 'array', items: ref('Message'), description: 'ascending seq' }, hasMore: { type: 'boolean' } }),
@@ -199,6 +202,7 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
         post: {
           tags: ['messages'],
           summary: 'Send a message (idempotent per sender and clientMsgId), delivered to sockets like message:send',
+          description: 'text, up to 10 attachments (extension), or both; a message with neither is VALIDATION_FAILED. Attachment URLs are https with a public host name, no credentials.',
           parameters: roomPath,
           requestBody: body(messageSendBody.schema),
           responses: { ...ok(201, 'the stored message', ref('Message')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) },

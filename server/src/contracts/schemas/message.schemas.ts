@@ -1,14 +1,18 @@
 // One schema per message event / body.
 import { compile } from '../validate';
+import type { AttachmentDto } from '../dto';
+import { attachments, textOrAttachments } from './attachment.schemas';
 import { clientMsgId, emoji, id, limit, object, seq, text } from './common';
 
-export const messageSend = compile<{ roomId: string; clientMsgId: string; text: string; replyTo?: string }>(
-  object({ roomId: id, clientMsgId, text, replyTo: id }, ['roomId', 'clientMsgId', 'text']),
-);
+export const messageSend = compile<{ roomId: string; clientMsgId: string; text?: string; replyTo?: string; attachments?: AttachmentDto[] }>({
+  ...object({ roomId: id, clientMsgId, text, replyTo: id, attachments }, ['roomId', 'clientMsgId']),
+  ...textOrAttachments,
+});
 /** REST POST /rooms/:roomId/messages: the room comes from the path. */
-export const messageSendBody = compile<{ clientMsgId: string; text: string; replyTo?: string }>(
-  object({ clientMsgId, text, replyTo: id }, ['clientMsgId', 'text']),
-);
+export const messageSendBody = compile<{ clientMsgId: string; text?: string; replyTo?: string; attachments?: AttachmentDto[] }>({
+  ...object({ clientMsgId, text, replyTo: id, attachments }, ['clientMsgId']),
+  ...textOrAttachments,
+});
 export const messageEdit = compile<{ messageId: string; text: string }>(object({ messageId: id, text }, ['messageId', 'text']));
 export const messageDelete = compile<{ messageId: string }>(object({ messageId: id }, ['messageId']));
 export const messageReact = compile<{ messageId: string; emoji: string; add: boolean }>(
@@ -22,3 +26,6 @@ export const messageHistoryQuery = compile<{ beforeSeq?: number; afterSeq?: numb
   object({ beforeSeq: seq, afterSeq: seq, limit }),
 );
 export const messageRead = compile<{ roomId: string; seq: number }>(object({ roomId: id, seq }, ['roomId', 'seq']));
+/** Extension (delivery receipts): message:delivered, and REST POST /rooms/:roomId/delivered without the roomId. */
+export const messageDelivered = compile<{ roomId: string; seq: number }>(object({ roomId: id, seq }, ['roomId', 'seq']));
+export const messageDeliveredBody = compile<{ seq: number }>(object({ seq }, ['seq']));

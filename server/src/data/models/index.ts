@@ -2,7 +2,7 @@
 // deterministic keys such as `${roomId}:${userId}`), so a unique pair is just a unique _id:
 // the one uniqueness every MongoDB-compatible server enforces atomically.
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Role, RoomType } from '../../contracts/dto';
+import type { AttachmentDto, Role, RoomType } from '../../contracts/dto';
 
 export interface UserDoc {
   _id: string;
@@ -42,6 +42,8 @@ export interface MembershipDoc {
   role: Role;
   joinedAt: Date;
   lastReadSeq: number;
+  /** Extension (delivery receipts): highest seq delivered to the member, as of the last checkpoint (data/delivery-marks.ts). */
+  lastDeliveredSeq?: number;
 }
 
 /**
@@ -100,6 +102,8 @@ export interface MessageDoc {
   editedAt: Date | null;
   deletedAt: Date | null;
   reactions: Record<string, string[]>;
+  /** Extension (attachments): metadata only, absent when none (and after a delete). */
+  attachments?: AttachmentDto[];
   /**
    * Bumped by every edit, delete and reaction (absent = 0, as stored by a send): lets a node's
    * history cache order updates that reach it out of order (domain/messages/history-cache.ts).
@@ -149,6 +153,7 @@ const membershipSchema = new Schema<MembershipDoc>(
     role: { type: String, required: true },
     joinedAt: { type: Date, required: true },
     lastReadSeq: { type: Number, required: true, default: 0 },
+    lastDeliveredSeq: { type: Number },
   },
   { versionKey: false, collection: 'memberships' },
 );
@@ -205,6 +210,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     reactions: { type: Schema.Types.Mixed, default: () => ({}) },
+    attachments: { type: Schema.Types.Mixed, default: undefined },
     v: { type: Number },
   },
   { versionKey: false, collection: 'messages', minimize: false },

@@ -108,9 +108,11 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
     edit: (id: string, text: string, at: Date) =>
       Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text, editedAt: at }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 
-    /** Soft delete: keeps id and seq; text and reactions are cleared. */
+    /** Soft delete: keeps id and seq; text, reactions and attachments are cleared. */
     softDelete: (id: string, at: Date) =>
-      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
+      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $unset: { attachments: 1 }, $inc: { v: 1 } }, { new: true })
+        .lean<MessageDoc>()
+        .exec(),
 
     /** Adds or removes one user's reaction; an emptied emoji disappears. */
     async react(id: string, emoji: string, userId: string, add: boolean): Promise<MessageDoc | null> {

@@ -1,6 +1,6 @@
 // Messages: send (durable before ack, idempotent, gap-free seq), edit, delete,
 // react, history pages and read state.
-import type { HistoryPage, MessageDto } from '../../contracts/dto';
+import type { AttachmentDto, HistoryPage, MessageDto } from '../../contracts/dto';
 import type { MessageDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { idempotencyKey } from '../../data/ids';
@@ -16,6 +16,7 @@ import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { BoundedMap } from '../../lib/bounded-map';
 import { KeyedLock } from '../../lib/keyed-lock';
+import { checkAttachments } from './attachments';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
@@ -45,8 +46,11 @@ export interface SendAdmission {
 export interface SendInput {
   roomId: string;
   clientMsgId: string;
-  text: string;
+  /** Absent only when attachments are given (the schema requires one of the two). */
+  text?: string;
   replyTo?: string;
+  /** Extension (attachments): checked by checkAttachments before anything is spent. */
+  attachments?: AttachmentDto[];
 }
 
 const MAX_DISTINCT_REACTIONS = 50;
@@ -111,8 +115,10 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
           senderId: userId,
           clientMsgId: input.clientMsgId,
           idemKey: idempotencyKey(userId, input.clientMsgId),
-          text: input.text,
+          text: input.text ?? '',
           replyTo: input.replyTo ?? null,
+          // Only when there are any: a text-only message is stored exactly as before.
+          ...(input.attachments?.length ? { attachments: input.attachments } : {}),
           createdAt: new Date(),
           editedAt: null,
           deletedAt: null,
@@ -155,6 +161,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     async send(userId: string, input: SendInput): Promise<MessageDto> {
       // Its turn behind this sender's earlier sends may have come too late to be worth storing.
       checkBudget();
+      if (input.attachments?.length) input = { ...input, attachments: checkAttachments(input.attachments) };
       const consumed = await consumeUnlessRetry(userId, input.clientMsgId);
       try {
         return await store(userId, input, consumed);

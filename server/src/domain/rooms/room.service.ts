@@ -27,6 +27,8 @@ export interface RoomServiceDeps {
   docLock: DocLock;
   /** Every membership insert and delete goes through it (it keeps each user's room list). */
   userRooms: UserRooms;
+  /** Extension (delivery receipts): members' read and delivered positions, for member lists. */
+  positions(room: RoomDoc, members: readonly MembershipDoc[]): Promise<Map<string, Pick<MemberDto, 'lastReadSeq' | 'lastDeliveredSeq'>>>;
 }
 
 /** A room as created: nothing sent yet, active now, no retention. */
@@ -35,7 +37,7 @@ function newRoom(fields: Pick<RoomDoc, '_id' | 'type' | 'name' | 'createdBy' | '
   return { _id, type, name, createdBy, createdAt: now, lastSeq: 0, memberCount, lastActivityAt: now, retentionDays: null };
 }
 
-export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms }: RoomServiceDeps) {
+export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms, positions }: RoomServiceDeps) {
   // memberCount moves by one per membership really inserted or deleted (an $inc by _id, not a
   // count of the memberships, which scans on the embedded database); ordered per room because
   // FerretDB's $inc is read-modify-write. Resolves the room as updated, null if that failed:
@@ -230,14 +232,14 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     },
 
     async members(userId: string, q: { roomId: string; cursor?: string; limit?: number }): Promise<Page<MemberDto>> {
-      await access.member(q.roomId, userId);
+      const { room } = await access.member(q.roomId, userId);
       const limit = q.limit ?? DEFAULT_LIMIT;
       const rows = await repos.memberships.pageByRoom(q.roomId, decodeCursor(q.cursor), limit + 1);
       const page = rows.slice(0, limit);
-      const online = await presence.onlineOf(page.map((m) => m.userId));
+      const [online, at] = await Promise.all([presence.onlineOf(page.map((m) => m.userId)), positions(room, page)]);
       const tail = page[page.length - 1];
       return {
-        items: page.map((m) => toMemberDto(m, online.has(m.userId))),
+        items: page.map((m) => toMemberDto(m, online.has(m.userId), at.get(m.userId)!)),
         nextCursor: rows.length > limit ? encodeCursor({ at: tail.joinedAt, id: tail._id }) : null,
       };
     },
