@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
-import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
+import { ATTACHMENT, describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
 
 interface Reply {
   status: number;
@@ -58,6 +58,9 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/users/:p/presence',
   'PATCH /api/v1/users/me',
   'GET /api/v1/users',
+  // Extension (delivery receipts).
+  'POST /api/v1/rooms/:p/delivered',
+  'GET /api/v1/rooms/:p/members',
 ];
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
@@ -120,8 +123,12 @@ describe('fuzz: REST endpoints', () => {
       base: () => ({ type: 'private', name: 'fuzzed', memberIds: [] }),
     };
     BODIES[`POST /api/v1/rooms/:roomId/messages`] = {
-      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' } }, required: ['clientMsgId', 'text'], writes: true },
-      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id }),
+      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' }, attachments: { t: 'attachments' } }, required: ['clientMsgId'], writes: true, needsContent: true },
+      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id, attachments: [ATTACHMENT] }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/delivered'] = {
+      spec: { fields: { seq: { t: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } }, required: ['seq'], writes: true },
+      base: () => ({ seq: 1 }),
     };
     BODIES['PATCH /api/v1/users/me'] = {
       spec: { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
@@ -233,6 +240,8 @@ describe('fuzz: REST endpoints', () => {
       (_p: string, q: string) => `/api/v1/me?${q}`,
       (_p: string, q: string) => `/api/v1/users?${q}`,
       (_p: string, q: string) => `/api/v1/users?prefix=${actor.username.slice(0, 3)}&${q}`,
+      (p: string, q: string) => `/api/v1/rooms/${p}/members?${q}`,
+      (_p: string, q: string) => `/api/v1/rooms/${room.id}/members?${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {

@@ -6,7 +6,7 @@ import { object } from './common';
 export const ATTACHMENT_LIMITS = { perMessage: 10, url: 2048, name: 255, mime: 255, dimension: 100_000, durationMs: 7 * 24 * 3600 * 1000 } as const;
 
 /** https only; no white space, control characters, backslashes or lone surrogates. */
-const httpsUrl = { type: 'string', minLength: 12, maxLength: ATTACHMENT_LIMITS.url, pattern: '^https://[^\\s\\\\\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]+$' } as const;
+const httpsUrl = { type: 'string', minLength: 9, maxLength: ATTACHMENT_LIMITS.url, pattern: '^https://[^\\s\\\\\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]+$' } as const;
 /**
  * A file name shown to people: no control characters, line separators, bidirectional
  * overrides or isolates (they disguise extensions: "gpj.exe"), lone surrogates, and no path

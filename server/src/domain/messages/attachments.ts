@@ -24,8 +24,9 @@ function urlProblem(value: string): string | null {
   if (url.username || url.password) return 'must not contain credentials';
   const host = url.hostname.toLowerCase();
   // An IP literal or a single-label name ("localhost", "intranet") points at a network of the
-  // reader's, not at object storage or a CDN, which always have a public DNS name.
-  if (host.startsWith('[') || /^[0-9.]+$/.test(host) || /^0x/i.test(host)) return 'must name a host, not an IP address';
+  // reader's, not at object storage or a CDN, which always have a public DNS name. (The URL
+  // parser already turned numeric hosts such as 0x7f.1 or 2130706433 into dotted IPv4.)
+  if (host.startsWith('[') || /^[0-9.]+$/.test(host)) return 'must name a host, not an IP address';
   if (!host.includes('.') || host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
     return 'must name a public host';
   }
