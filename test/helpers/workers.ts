@@ -7,12 +7,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { runJobsCommand } from '../../workers/src/cli/jobs.command';
 import { startWorkers, type Workers, type WorkersOptions } from '../../workers/src/workers';
-import { testEnv, type TestApp } from './app';
+import { startTestApp, testEnv, type TestApp } from './app';
+import { closeClients } from './chat';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -270,4 +271,58 @@ export async function dropPrefix(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+// ---------------------------------------------------------------- one test file's stack
+
+/** `npm run jobs -- …` in this process (no tsx start-up per call). */
+export async function jobsCommand(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runJobsCommand(args, testEnv(env), { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
+  return { code, out, err };
+}
+
+/** What a workers test file runs against; the fields are set once its beforeAll has run. */
+export interface WorkersStack {
+  receiver: Receiver;
+  prefix: string;
+  /** The server's and the workers' environment (MONGODB_URI included: workers processes share the app's database). */
+  env: Record<string, string | undefined>;
+  t: TestApp;
+  /** The workers in this process, if started (closed after the file; a test may replace or close it and set null). */
+  w: Workers | null;
+  /** Workers processes a test spawned: SIGKILLed after the file if still running. */
+  procs: WorkersProcess[];
+}
+
+export interface WorkersStackOptions {
+  /** The receiver's answer to each request (default 200). */
+  respond?: (r: Received) => number | Promise<number>;
+  /** Environment on top of jobsEnv, given the receiver's url. */
+  env?: (receiverUrl: string) => Record<string, string | undefined>;
+  /** Start the workers in this process once the app runs (default true). */
+  workers?: boolean;
+}
+
+/** A receiver, a unique queue prefix, the app and (by default) in-process workers for one file; all torn down after it. */
+export function useWorkersStack(opts: WorkersStackOptions = {}): WorkersStack {
+  const stack = { w: null, procs: [] } as unknown as WorkersStack;
+  beforeAll(async () => {
+    stack.receiver = await startReceiver({ respond: opts.respond });
+    stack.prefix = uniquePrefix();
+    stack.env = jobsEnv(stack.prefix, opts.env?.(stack.receiver.url));
+    stack.t = await startTestApp(stack.env);
+    stack.env.MONGODB_URI = stack.t.config.mongodbUri!;
+    if (opts.workers !== false) stack.w = await startTestWorkers(stack.t, stack.env);
+  });
+  afterAll(async () => {
+    closeClients();
+    for (const p of stack.procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await stack.w?.close();
+    await stack.t?.close();
+    await stack.receiver?.close();
+    if (stack.prefix) await dropPrefix(stack.prefix);
+  });
+  return stack;
 }
