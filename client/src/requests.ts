@@ -1,6 +1,6 @@
 // The request events with their payload and ack data types (the contract's
 // "Client to server" table); the server validates the payloads with one schema each.
-import type { AuditEntryDto, FlagDto, FlagResolution, HistoryPage, MemberDto, MessageDto, Page, PresenceDto, ProfilePatch, ReadState, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
+import type { AttachmentDto, AuditEntryDto, FlagDto, FlagResolution, HistoryPage, MemberDto, MessageDto, Page, PresenceDto, ProfilePatch, ReadState, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
 
 export interface Requests {
   'room:create': { payload: { type: 'public' | 'private'; name: string; memberIds?: string[] }; data: RoomDto };
@@ -12,8 +12,8 @@ export interface Requests {
   'room:list': { payload: { cursor?: string; limit?: number }; data: Page<RoomSummaryDto> };
   'room:members': { payload: { roomId: string; cursor?: string; limit?: number }; data: Page<MemberDto> };
   'dm:open': { payload: { userId: string }; data: RoomDto };
-  /** `threadOf` / `alsoInRoom`: extension (threads). */
-  'message:send': { payload: { roomId: string; clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }; data: MessageDto };
+  /** `threadOf` / `alsoInRoom`: extension (threads); `text` may be left out when `attachments` (extension) has at least one. */
+  'message:send': { payload: { roomId: string; clientMsgId: string; text?: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean; attachments?: AttachmentDto[] }; data: MessageDto };
   'message:edit': { payload: { messageId: string; text: string }; data: MessageDto };
   'message:delete': { payload: { messageId: string }; data: Record<string, never> };
   'message:react': { payload: { messageId: string; emoji: string; add: boolean }; data: MessageDto };
@@ -22,6 +22,8 @@ export interface Requests {
   'message:read': { payload: { roomId: string; seq: number }; data: ReadState };
   /** Extension (threads): a page of one thread's replies; `messageId` is the parent's. */
   'thread:history': { payload: { messageId: string; beforeSeq?: number; afterSeq?: number; limit?: number }; data: HistoryPage };
+  /** Extension (delivery receipts); ChatClient.markDelivered batches it. */
+  'message:delivered': { payload: { roomId: string; seq: number }; data: { lastDeliveredSeq: number } };
   'presence:get': { payload: { userIds: string[] }; data: { items: PresenceDto[] } };
   'auth:refresh': { payload: { token: string }; data: { exp: number } };
   /** Extension (profiles). */

@@ -46,6 +46,8 @@ export interface Chat {
   repos: Data['repos'];
   /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
   counters: Data['counters'];
+  /** Members' delivered seqs, checkpointed to the memberships late (data/delivery-marks.ts). */
+  delivery: Data['delivery'];
   /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
   userRooms: UserRooms;
   membershipCache: MembershipCache;
@@ -186,7 +188,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let closing: Promise<void> | null = null;
   const app: App = {
     deps,
-    chat: { services, repos: data.repos, counters: data.counters, userRooms, membershipCache: domain.membershipCache, historyCache: history.cache },
+    chat: { services, repos: data.repos, counters: data.counters, delivery: data.delivery, userRooms, membershipCache: domain.membershipCache, historyCache: history.cache },
     http: server,
     io,
     revocation,
@@ -214,6 +216,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         emf?.stop();
         overload.stop();
         await data.counters.close();
+        await data.delivery.close();
         emitter.close();
         domain.close();
         await presenceStore.close();

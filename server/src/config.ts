@@ -65,6 +65,8 @@ export interface Config {
   typing: { autoStopMs: number; throttleMs: number };
   /** Room lastSeq and senders' read marks: exact in memory/Redis, checkpointed to the database. */
   counters: { flushIntervalMs: number; flushBatch: number };
+  /** Delivery receipts (extension): `delivery:updated` at most once per room per updateIntervalMs; marks checkpointed to the memberships. */
+  delivery: { updateIntervalMs: number; checkpoint: { flushIntervalMs: number; flushBatch: number } };
   cluster: {
     /** classic PUBLISH/SUBSCRIBE adapter, or Redis 7 sharded pub/sub (SPUBLISH). */
     adapter: 'classic' | 'sharded';
@@ -211,6 +213,9 @@ const schema = {
     TYPING_THROTTLE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     COUNTERS_FLUSH_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 1000 },
     COUNTERS_FLUSH_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 200 },
+    DELIVERY_UPDATE_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 60000, default: 500 },
+    DELIVERY_FLUSH_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 5000 },
+    DELIVERY_FLUSH_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 200 },
     REDIS_ADAPTER: { enum: ['classic', 'sharded'], default: 'classic' },
     NOTIFY_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
     NOTIFY_WEBHOOK_SECRET: { type: 'string', minLength: 16 },
@@ -360,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     presence: { offlineGraceMs: e.PRESENCE_GRACE_MS, heartbeatMs: e.PRESENCE_HEARTBEAT_MS, nodeTtlMs: e.PRESENCE_NODE_TTL_MS },
     typing: { autoStopMs: e.TYPING_AUTO_STOP_MS, throttleMs: e.TYPING_THROTTLE_MS },
     counters: { flushIntervalMs: e.COUNTERS_FLUSH_INTERVAL_MS, flushBatch: e.COUNTERS_FLUSH_BATCH },
+    delivery: { updateIntervalMs: e.DELIVERY_UPDATE_INTERVAL_MS, checkpoint: { flushIntervalMs: e.DELIVERY_FLUSH_INTERVAL_MS, flushBatch: e.DELIVERY_FLUSH_BATCH } },
     cluster: { adapter: e.REDIS_ADAPTER },
     workers: {
       notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL ?? null,

@@ -55,6 +55,9 @@ export interface Member {
   role: Role;
   joinedAt: string;
   online: boolean;
+  /** Extension (delivery receipts). */
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
 }
 
 export interface HistoryPage {

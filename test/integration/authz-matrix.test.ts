@@ -28,7 +28,7 @@ import {
   roundTrip,
 } from '../helpers/chat';
 import { Manager } from 'socket.io-client';
-import { collect, request, WAIT_MS } from '../helpers/clients';
+import { collect, request, waitFor, WAIT_MS } from '../helpers/clients';
 
 type Persona = 'anonymous' | 'nonMember' | 'invited' | 'member' | 'admin' | 'owner' | 'kicked';
 type Kind = 'public' | 'private';
@@ -154,6 +154,14 @@ GET /rooms/:id/flags         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | 
 GET /rooms/:id/flags         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
 POST /messages/:id/flags     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 POST /messages/:id/flags     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send attachments     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send attachments     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:delivered            | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:delivered            | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /rooms/:id/delivered    | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /rooms/:id/delivered    | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /rooms/:id/members       | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /rooms/:id/members       | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 `;
 
 type Expected = 'ok' | ErrorCode | '-';
@@ -233,6 +241,7 @@ describe('authorization matrix', () => {
     'PUT /admin/.../suspension', 'POST /admin/.../purge',
     // Moderation: reads, and an unmute of a member who is not muted changes nothing.
     'room:audit', 'room:flags', 'GET /rooms/:id/audit', 'GET /rooms/:id/flags', 'room:unmute a member', 'room:ban the owner',
+    'GET /rooms/:id/members',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -244,8 +253,9 @@ describe('authorization matrix', () => {
   /** Everything stored about the room: a refusal must leave all of it as it was. */
   async function snapshot(roomId: string) {
     const db = t.app.deps.db;
-    // Checkpoints of earlier accepted sends land now, not between two snapshots.
+    // Checkpoints of earlier accepted sends (and delivery receipts) land now, not between two snapshots.
     await t.app.chat.counters.settle();
+    await t.app.chat.delivery.settle();
     const sorted = async (name: string, filter: Record<string, unknown>) =>
       (await db.collection(name).find(filter).toArray()).sort((a, b) => String(a._id).localeCompare(String(b._id)));
     return {
@@ -403,6 +413,12 @@ describe('authorization matrix', () => {
     'GET /rooms/:id/audit': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/audit`),
     'GET /rooms/:id/flags': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/flags`),
     'POST /messages/:id/flags': (fx, p) => restOutcome(p, 'POST', `/api/v1/messages/${encodeURIComponent(fx.theirs[0].id)}/flags`, { reason: `by ${p}` }),
+    // Extensions (attachments, delivery receipts).
+    'message:send attachments': (fx, p) =>
+      socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), attachments: [{ type: 'file', url: `https://files.example.com/${p}.pdf`, mime: 'application/pdf', size: 1, name: `${p}.pdf` }] }),
+    'message:delivered': (fx, p) => socketOutcome(p, 'message:delivered', { roomId: fx.room.id, seq: 1000 }),
+    'POST /rooms/:id/delivered': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/delivered`, { seq: 1000 }),
+    'GET /rooms/:id/members': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/members`),
   };
 
   /** The stored block list of each persona that succeeded names the target (or no longer does). */
@@ -411,6 +427,13 @@ describe('authorization matrix', () => {
       const { blocked } = await t.app.chat.repos.blocks.get(P[p as Exclude<Persona, 'anonymous'>].id);
       expect(blocked.includes(P.target.id), `${p} blocks the target`).toBe(expected);
     }
+  };
+
+  /** Each persona that may acknowledge delivery has its delivered position at the room's lastSeq (after the checkpoint). */
+  const deliveredUpTo = async (fx: Fixture, okPersonas: Persona[]) => {
+    await t.app.chat.delivery.settle();
+    const room = await t.app.chat.repos.rooms.findById(fx.room.id);
+    for (const p of okPersonas) expect((await t.app.chat.repos.memberships.get(fx.room.id, P[p as Exclude<Persona, 'anonymous'>].id))?.lastDeliveredSeq, p).toBe(room!.lastSeq);
   };
 
   /** Each persona's stored status line is the one it set itself, nobody else's. */
@@ -450,6 +473,12 @@ describe('authorization matrix', () => {
     'POST /messages/:id/flags': flaggedBy,
     'room:resolve_flag': async (fx) => {
       for (const m of fx.theirs) expect((await t.app.chat.repos.moderation.getFlag(m.id))?.status).toBe('resolved');
+    },
+    'message:delivered': deliveredUpTo,
+    'POST /rooms/:id/delivered': deliveredUpTo,
+    'message:send attachments': async (fx, okPersonas) => {
+      const urls = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.flatMap((m) => (m.attachments ?? []).map((a) => a.url));
+      expect(urls.sort()).toEqual(okPersonas.map((p) => `https://files.example.com/${p}.pdf`).sort());
     },
     'user:update own profile': ownStatus('socket'),
     'PATCH /users/me': ownStatus('rest'),
@@ -524,7 +553,7 @@ describe('authorization matrix', () => {
 
   it('the matrix covers every client event and REST endpoint of the contract', () => {
     const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
-    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history', 'user:block', 'user:unblock', 'user:list_blocks', 'room:mute', 'room:unmute', 'room:ban', 'room:unban', 'room:slow_mode', 'room:audit', 'room:flags', 'room:resolve_flag', 'message:flag']) {
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history', 'user:block', 'user:unblock', 'user:list_blocks', 'room:mute', 'room:unmute', 'room:ban', 'room:unban', 'room:slow_mode', 'room:audit', 'room:flags', 'room:resolve_flag', 'message:flag', 'message:delivered']) {
       expect(socketEvents.has(e), e).toBe(true);
     }
     expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());
@@ -561,7 +590,7 @@ describe('authorization matrix', () => {
     });
   }
 
-  it('broadcasts of a room reach its members only: messages, edits, typing, read state, presence, profile updates', async () => {
+  it('broadcasts of a room reach its members only: messages, edits, typing, read and delivery state, presence, profile updates', async () => {
     const fx = await fixture('private');
     // A member of this room only: its presence concerns the room's members and nobody else.
     const flapper = await newPerson(t.url);
@@ -570,7 +599,7 @@ describe('authorization matrix', () => {
       const inRoom = (event: string) => (payload: { roomId?: string; userId?: string; id?: string }) => {
         if (payload.roomId === fx.room.id || (event === 'presence:updated' && payload.userId === flapper.id) || (event === 'user:updated' && payload.id === flapper.id)) seen.push(event);
       };
-      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'presence:updated', 'room:member_joined', 'user:updated']) P[p].socket.on(event, inRoom(event));
+      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'delivery:updated', 'presence:updated', 'room:member_joined', 'user:updated']) P[p].socket.on(event, inRoom(event));
       return { p, seen };
     });
     await ok(P.owner.socket, 'room:invite', { roomId: fx.room.id, userId: flapper.id });
@@ -579,6 +608,10 @@ describe('authorization matrix', () => {
     await ok(P.author.socket, 'message:edit', { messageId: m.id, text: 'for members, edited' });
     await ok(P.author.socket, 'typing:start', { roomId: fx.room.id });
     await ok(P.member.socket, 'message:read', { roomId: fx.room.id, seq: m.seq });
+    // Announced after the interval: the owner's copy says it went out (one emit to the room).
+    const announced = waitFor(P.owner.socket, 'delivery:updated', (u: { roomId: string }) => u.roomId === fx.room.id);
+    await ok(P.member.socket, 'message:delivered', { roomId: fx.room.id, seq: m.seq });
+    await announced;
     await ok(flapper.socket, 'user:update', { displayName: 'Flapper' });
     const offline = collect(P.member.socket, 'presence:updated');
     flapper.socket.close();
@@ -586,7 +619,7 @@ describe('authorization matrix', () => {
     while (!offline.some((x) => x.userId === flapper.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     // Everything above was emitted by now; each watcher's own round trip is behind it.
     await Promise.all(watchers.map(({ p }) => roundTrip(P[p].socket)));
-    const everything = ['message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing', 'user:updated'];
+    const everything = ['delivery:updated', 'message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing', 'user:updated'];
     for (const { p, seen } of watchers) {
       const kinds = [...new Set(seen)].sort();
       expect(kinds, `${p} received`).toEqual(['member', 'admin', 'owner'].includes(p) ? everything : []);

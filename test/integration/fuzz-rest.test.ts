@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, ok, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
-import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
+import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec, ATTACHMENT } from '../helpers/fuzz';
 
 interface Reply {
   status: number;
@@ -77,6 +77,9 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/rooms/:p/flags',
   'POST /api/v1/rooms/:p/flags/:p/resolve',
   'POST /api/v1/messages/:p/flags',
+  // Extension (delivery receipts).
+  'POST /api/v1/rooms/:p/delivered',
+  'GET /api/v1/rooms/:p/members',
 ];
 const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 
@@ -150,8 +153,12 @@ describe('fuzz: REST endpoints', () => {
       base: () => ({ type: 'private', name: 'fuzzed', memberIds: [] }),
     };
     BODIES[`POST /api/v1/rooms/:roomId/messages`] = {
-      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' }, threadOf: { t: 'id' }, alsoInRoom: { t: 'bool' } }, required: ['clientMsgId', 'text'], writes: true },
-      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true }),
+      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' }, threadOf: { t: 'id' }, alsoInRoom: { t: 'bool' }, attachments: { t: 'attachments' } }, required: ['clientMsgId'], writes: true, needsContent: true },
+      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true, attachments: [ATTACHMENT] }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/delivered'] = {
+      spec: { fields: { seq: { t: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } }, required: ['seq'], writes: true },
+      base: () => ({ seq: 1 }),
     };
     BODIES['PATCH /api/v1/users/me'] = {
       spec: { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
@@ -292,6 +299,8 @@ describe('fuzz: REST endpoints', () => {
       (p: string, q: string) => `/api/v1/messages/${p}/thread?${q}`,
       (_p: string, q: string) => `/api/v1/messages/${encodeURIComponent(msg.id)}/thread?${q}`,
       (_p: string, q: string) => `/api/v1/users/me/blocks?${q}`,
+      (p: string, q: string) => `/api/v1/rooms/${p}/members?${q}`,
+      (_p: string, q: string) => `/api/v1/rooms/${room.id}/members?${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {

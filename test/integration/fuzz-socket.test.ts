@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, connectUser, createRoom, ERROR_CODES, newPerson, ok, registerUser, sendMessage, sleep, type Message, type Person, type Room, type TestUser } from '../helpers/chat';
 import { until } from '../helpers/cluster';
 import { connect, request, type Ack, type Client } from '../helpers/clients';
-import { clientView, describe as show, EVENTS, hostileValue, jsonSize, judge, mutations, nest, fuzzTimeout, printable, report, runs, seed, settledHeap, unknownEvent } from '../helpers/fuzz';
+import { ATTACHMENT, clientView, describe as show, EVENTS, hostileValue, jsonSize, judge, mutations, nest, fuzzTimeout, printable, report, runs, seed, settledHeap, unknownEvent } from '../helpers/fuzz';
 
 const EVENT_NAMES = Object.keys(EVENTS);
 
@@ -54,13 +54,14 @@ describe('fuzz: socket events', () => {
       'room:list': { limit: 10 },
       'room:members': { roomId: room.id, limit: 10 },
       'dm:open': { userId: other.id },
-      'message:send': { roomId: room.id, clientMsgId: 'fuzz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true },
+      'message:send': { roomId: room.id, clientMsgId: 'fuzz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true, attachments: [ATTACHMENT] },
       'message:edit': { messageId: msg.id, text: 'edited' },
       'message:delete': { messageId: msg.id },
       'message:react': { messageId: msg.id, emoji: '👍', add: true },
       'message:history': { roomId: room.id, afterSeq: 0, limit: 5, excludeThreadReplies: true },
       'thread:history': { messageId: msg.id, afterSeq: 0, limit: 5 },
       'message:read': { roomId: room.id, seq: 1 },
+      'message:delivered': { roomId: room.id, seq: 1 },
       'presence:get': { userIds: [other.id] },
       'auth:refresh': { token: actor.token },
       'typing:start': { roomId: room.id },

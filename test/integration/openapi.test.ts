@@ -3,7 +3,7 @@
 // error, match the schema the document gives for their status.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageHistoryQuery, messageSendBody, threadHistoryQuery } from '../../server/src/contracts/schemas/message.schemas';
+import { messageHistoryQuery, messageSendBody, threadHistoryQuery, messageDeliveredBody } from '../../server/src/contracts/schemas/message.schemas';
 import { loginBody, registerBody } from '../../server/src/contracts/schemas/misc.schemas';
 import { roomCreate, roomList } from '../../server/src/contracts/schemas/room.schemas';
 import { profilePatch, userSearch } from '../../server/src/contracts/schemas/user.schemas';
@@ -50,6 +50,7 @@ describe('OpenAPI document', () => {
     expect(bodyOf('/api/v1/rooms', 'post')).toEqual(roomCreate.schema);
     expect(bodyOf('/api/v1/rooms/{roomId}/messages', 'post')).toEqual(messageSendBody.schema);
     expect(bodyOf('/api/v1/users/me', 'patch')).toEqual(profilePatch.schema);
+    expect(bodyOf('/api/v1/rooms/{roomId}/delivered', 'post')).toEqual(messageDeliveredBody.schema);
     const query = (p: string) => Object.fromEntries(paths[p].get.parameters.filter((x: any) => x.in === 'query').map((x: any) => [x.name, x.schema]));
     expect(query('/api/v1/rooms')).toEqual((roomList.schema as any).properties);
     expect(query('/api/v1/rooms/{roomId}/messages')).toEqual((messageHistoryQuery.schema as any).properties);
@@ -121,6 +122,19 @@ describe('OpenAPI document', () => {
     expect(found.status).toBe(200);
     expect(found.body.items).toContainEqual(me.body.user);
     expect((await call('GET', '/api/v1/users', { path: '/api/v1/users?prefix=a', token: b })).status).toBe(400);
+
+    // Extensions: attachments, delivery receipts and member lists.
+    const withFile = await call('POST', msgs, { path: `${roomPath}/messages`, token: a, body: { clientMsgId: 'att', attachments: [{ type: 'file', url: 'https://files.example.com/a.pdf', mime: 'application/pdf', size: 3, name: 'a.pdf' }] } });
+    expect(withFile.status).toBe(201);
+    expect((await call('POST', msgs, { path: `${roomPath}/messages`, token: a, body: { clientMsgId: 'att2', attachments: [{ type: 'file', url: 'http://x.example.com/a', mime: 'a/b', size: 3, name: 'a' }] } })).status).toBe(400);
+    const deliveredPath = '/api/v1/rooms/{roomId}/delivered';
+    expect((await call('POST', deliveredPath, { path: `${roomPath}/delivered`, token: a, body: { seq: 2 } })).body).toEqual({ lastDeliveredSeq: 2 });
+    expect((await call('POST', deliveredPath, { path: `${roomPath}/delivered`, token: a, body: { seq: -2 } })).status).toBe(400);
+    expect((await call('POST', deliveredPath, { path: `${roomPath}/delivered`, token: b, body: { seq: 2 } })).status).toBe(403);
+    const membersPath = '/api/v1/rooms/{roomId}/members';
+    const members = await call('GET', membersPath, { path: `${roomPath}/members?limit=10`, token: a });
+    expect(members.body.items).toEqual([expect.objectContaining({ userId: alice.body.user.id, lastReadSeq: 4, lastDeliveredSeq: 4 })]);
+    expect((await call('GET', membersPath, { path: `${roomPath}/members`, token: b })).status).toBe(403);
 
     const blockPath = `/api/v1/users/me/blocks/${bob.body.user.id}`;
     expect((await call('PUT', '/api/v1/users/me/blocks/{userId}', { path: blockPath, token: a })).status).toBe(200);

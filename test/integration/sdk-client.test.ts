@@ -244,6 +244,48 @@ describe('sdk: against one server', () => {
     expect((await bob.client.openDm(alice.user.id)).ok).toBe(true);
   });
 
+  it('delivery receipts: markDelivered batches a room\'s receipts into one request with the highest seq; the sender sees delivery:updated', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    const dm = await alice.client.openDm(bob.user.id);
+    const roomId = dm.ok ? dm.data.id : '';
+    for (let i = 1; i <= 5; i++) expect((await alice.client.send(roomId, `m${i}`)).ok).toBe(true);
+    const handled = async () => (await t.app.deps.metrics.eventsHandled.get()).values.filter((v) => v.labels.event === 'message:delivered').reduce((n, v) => n + v.value, 0);
+    const before = await handled();
+    const updates: Array<{ roomId: string; items: Array<{ userId: string; lastDeliveredSeq: number }> }> = [];
+    alice.client.on('delivery:updated', (u) => updates.push(u));
+    for (let i = 1; i <= 5; i++) bob.client.markDelivered(roomId, i);
+    bob.client.markDelivered(roomId, 3);
+    await until(() => updates.some((u) => u.items.some((i) => i.userId === bob.user.id && i.lastDeliveredSeq === 5)), 10_000, 'delivery:updated');
+    expect((await handled()) - before).toBe(1);
+    const members = await bob.client.request('room:members', { roomId });
+    expect(members.ok && members.data.items.find((m) => m.userId === bob.user.id)).toMatchObject({ lastDeliveredSeq: 5, lastReadSeq: 0 });
+  });
+
+  it('attachments: send carries them, with or without text', async () => {
+    const alice = await newUser(t.url);
+    const room = await alice.client.createRoom('private', 'sdk files');
+    const file = { type: 'file' as const, url: 'https://files.example.com/a.pdf', mime: 'application/pdf', size: 10, name: 'a.pdf' };
+    const only = await alice.client.send(room.ok ? room.data.id : '', '', { attachments: [file] });
+    expect(only).toMatchObject({ ok: true, data: { text: '', attachments: [file] } });
+    const refused = await alice.client.send(room.ok ? room.data.id : '', '', { attachments: [{ ...file, url: 'http://files.example.com/a.pdf' }] });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+  });
+
+  it('deliveryReceipts: on, the SDK acknowledges what arrives by itself', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url, { deliveryReceipts: true });
+    const dm = await alice.client.openDm(bob.user.id);
+    const roomId = dm.ok ? dm.data.id : '';
+    const seen: number[] = [];
+    alice.client.on('delivery:updated', (u) => {
+      for (const i of u.items) if (i.userId === bob.user.id) seen.push(i.lastDeliveredSeq);
+    });
+    for (let i = 1; i <= 3; i++) await alice.client.send(roomId, `m${i}`);
+    await until(() => seen.includes(3), 10_000, 'delivery:updated for seq 3');
+    expect([...seen].sort((x, y) => x - y)).toEqual(seen);
+  });
+
   it('a DM is the same room each time', async () => {
     const alice = await newUser(t.url);
     const bob = await newUser(t.url);

@@ -64,6 +64,27 @@ export interface MessageDto {
   threadLastReplyAt?: string;
   /** Extension (threads): on a parent with replies: its author, the repliers and the members mentioned in the thread. */
   threadParticipants?: string[];
+  /** Extension (attachments): present only when the message has any (1–10); cleared by a delete. */
+  attachments?: AttachmentDto[];
+}
+
+/** Extension (attachments): metadata of a file stored elsewhere; the server never fetches `url`. */
+export type AttachmentType = 'image' | 'video' | 'audio' | 'file';
+
+export interface AttachmentDto {
+  type: AttachmentType;
+  /** https only. */
+  url: string;
+  mime: string;
+  /** Bytes. */
+  size: number;
+  name: string;
+  /** image and video only. */
+  width?: number;
+  height?: number;
+  /** video and audio only. */
+  durationMs?: number;
+  thumbUrl?: string;
 }
 
 export interface MemberDto {
@@ -71,6 +92,16 @@ export interface MemberDto {
   role: Role;
   joinedAt: string;
   online: boolean;
+  /** Extension (delivery receipts): the member's read position (as in RoomSummary). */
+  lastReadSeq: number;
+  /** Extension (delivery receipts): highest seq delivered to the member; never below lastReadSeq. */
+  lastDeliveredSeq: number;
+}
+
+/** Extension (delivery receipts): one member's position in `delivery:updated`. */
+export interface DeliveryPosition {
+  userId: string;
+  lastDeliveredSeq: number;
 }
 
 export type PresenceStatus = 'online' | 'offline';

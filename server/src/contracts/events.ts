@@ -1,7 +1,7 @@
 // Event maps for the typed Socket.IO server: emit/on are checked against them.
 // Payloads from clients are `unknown` on purpose: types do not replace validation.
 import type { AckCallback } from './ack';
-import type { MessageDto, PresenceStatus, UserDto } from './dto';
+import type { DeliveryPosition, MessageDto, PresenceStatus, UserDto } from './dto';
 
 export type ClientCommand =
   | 'room:create'
@@ -29,6 +29,7 @@ export type ClientCommand =
   | 'message:history'
   | 'message:read'
   | 'thread:history'
+  | 'message:delivered'
   | 'presence:get'
   | 'user:update'
   | 'user:search'
@@ -52,6 +53,8 @@ export interface ServerToClientEvents {
   'room:invited': (p: { roomId: string; by: string }) => void;
   typing: (p: { roomId: string; userId: string; typing: boolean }) => void;
   'read:updated': (p: { roomId: string; userId: string; lastReadSeq: number }) => void;
+  /** Extension (delivery receipts): members' delivered positions that moved, at most one event per room per interval. */
+  'delivery:updated': (p: { roomId: string; items: DeliveryPosition[] }) => void;
   'presence:updated': (p: { userId: string; status: PresenceStatus; lastSeenAt: string | null }) => void;
   'session:expired': (p: Record<string, never>) => void;
   /** Extension (profiles): a user's profile changed; to everyone sharing a room with it and its own sockets. */

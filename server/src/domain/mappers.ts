@@ -52,9 +52,12 @@ export function toMessageDto(m: MessageDoc): MessageDto {
     dto.threadLastReplyAt = iso(m.thread.lastReplyAt)!;
     dto.threadParticipants = m.thread.participants;
   }
+  // Extension (attachments): present only when the message has any.
+  if (Array.isArray(m.attachments) && m.attachments.length > 0) dto.attachments = m.attachments.map((a) => ({ ...a }));
   return dto;
 }
 
-export function toMemberDto(m: MembershipDoc, online: boolean): MemberDto {
-  return { userId: m.userId, role: m.role as Role, joinedAt: iso(m.joinedAt)!, online };
+/** `positions`: read and delivered seqs with the exact marks applied (domain/messages/delivery.service.ts). */
+export function toMemberDto(m: MembershipDoc, online: boolean, positions: Pick<MemberDto, 'lastReadSeq' | 'lastDeliveredSeq'>): MemberDto {
+  return { userId: m.userId, role: m.role as Role, joinedAt: iso(m.joinedAt)!, online, lastReadSeq: positions.lastReadSeq, lastDeliveredSeq: positions.lastDeliveredSeq };
 }

@@ -12,6 +12,7 @@ import { toMessageDto } from './mappers';
 import { MembershipCache } from './membership-cache';
 import { HistoryCache } from './messages/history-cache';
 import { createHistoryReader, type HistoryReader } from './messages/history-reader';
+import { createDeliveryService, type DeliveryService } from './messages/delivery.service';
 import { createMessageService, type MessageService } from './messages/message.service';
 import { createMentions } from './messages/mentions';
 import type { DomainEvents } from './events';
@@ -38,6 +39,8 @@ export interface Services {
   profiles: ProfileService;
   rooms: RoomService;
   messages: MessageService;
+  /** Extension (delivery receipts). */
+  delivery: DeliveryService;
   presence: PresenceService;
   typing: TypingService;
   blocks: BlockService;
@@ -147,6 +150,13 @@ export function createServices({ deps, data, history, notifier, events, presence
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
   const audit = createAuditLog({ repos, docLock });
+  const delivery = createDeliveryService({
+    access,
+    store: data.delivery.store,
+    notifier,
+    updateIntervalMs: config.delivery.updateIntervalMs,
+    onError: (err) => deps.log.warn({ err }, 'delivery:updated failed'),
+  });
   const rooms = createRoomService({
     repos,
     access,
@@ -158,6 +168,7 @@ export function createServices({ deps, data, history, notifier, events, presence
     userRooms,
     blocks,
     audit,
+    positions: (room, members) => delivery.positions(room, members),
   });
   const messages = createMessageService({
     repos,
@@ -203,6 +214,7 @@ export function createServices({ deps, data, history, notifier, events, presence
       moderation,
       flagLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}flag`, points: limits.flagsPerWindow, windowMs: limits.flagWindowMs }),
     }),
+    delivery,
   };
   return {
     services,
@@ -212,6 +224,7 @@ export function createServices({ deps, data, history, notifier, events, presence
     close() {
       presence.close();
       services.typing.close();
+      delivery.close();
     },
   };
 }

@@ -15,6 +15,7 @@ import { requestContext } from './request-context';
 import { requireAuth } from './route';
 import { authRouter } from './routers/auth.router';
 import { moderationRouter } from './routers/moderation.router';
+import { receiptsRouter } from './routers/receipts.router';
 import { roomsRouter } from './routers/rooms.router';
 import { sessionsRouter } from './routers/sessions.router';
 import { usersRouter } from './routers/users.router';
@@ -53,6 +54,7 @@ export function mountApi(api: Express, { deps, services, revocation, operator, c
   chat.use(usersRouter(services));
   chat.use(roomsRouter(services));
   chat.use(moderationRouter(services));
+  chat.use(receiptsRouter(services));
   api.use('/api/v1', chat);
   if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
   api.use(notFoundRoute);

@@ -3,10 +3,11 @@
 // with (one source of truth); responses describe the contract's DTOs, and the REST tests
 // check real responses against them.
 import { logoutBody } from './routers/sessions.router';
-import { messageHistoryQuery, messageRef, messageSendBody, threadHistoryQuery } from '../contracts/schemas/message.schemas';
+import { messageDeliveredBody, messageHistoryQuery, messageRef, messageSendBody, threadHistoryQuery } from '../contracts/schemas/message.schemas';
 import { loginBody, registerBody } from '../contracts/schemas/misc.schemas';
-import { roomCreate, roomList, roomRef } from '../contracts/schemas/room.schemas';
+import { roomCreate, roomList, roomMembers, roomRef } from '../contracts/schemas/room.schemas';
 import { profilePatch, userSearch } from '../contracts/schemas/user.schemas';
+import { attachment } from '../contracts/schemas/attachment.schemas';
 import { id } from '../contracts/schemas/common';
 import { HTTP_STATUS, type ErrorCode } from '../errors';
 import { moderationComponents, moderationPaths } from './openapi-moderation';
@@ -74,9 +75,20 @@ const components: Record<string, Schema> = {
       threadReplyCount: { type: 'integer', minimum: 1, description: 'extension (threads): on a parent with replies' },
       threadLastReplyAt: { ...time, description: 'extension (threads): on a parent with replies' },
       threadParticipants: { type: 'array', items: str, description: "extension (threads): the parent's author, the repliers and the members mentioned in the thread" },
+      attachments: { type: 'array', minItems: 1, maxItems: 10, items: ref('Attachment'), description: 'extension (attachments): absent when the message has none; cleared by a delete' },
     },
     ['id', 'roomId', 'seq', 'senderId', 'clientMsgId', 'text', 'replyTo', 'createdAt', 'editedAt', 'deletedAt', 'reactions'],
   ),
+  Attachment: { ...attachment, description: 'extension (attachments): metadata of a file stored elsewhere; the server never fetches the URLs' },
+  Member: closed({
+    userId: str,
+    role: { enum: ['owner', 'admin', 'member'] },
+    joinedAt: time,
+    online: { type: 'boolean' },
+    lastReadSeq: { ...int, description: 'extension (delivery receipts): the member\'s read position' },
+    lastDeliveredSeq: { ...int, description: 'extension (delivery receipts): highest seq delivered to a device of the member; never below lastReadSeq' },
+  }),
+  MemberPage: closed({ items: { type: 'array', items: ref('Member'), description: 'join order' }, nextCursor: nullable(str) }),
   Presence: closed({ userId: str, status: { enum: ['online', 'offline'] }, lastSeenAt: nullable(time) }),
   Session: closed({ user: ref('User'), token: { type: 'string', description: 'JWT; send it as `Authorization: Bearer <token>` and in the Socket.IO handshake `auth.token`' } }),
   HistoryPage: closed(
@@ -138,6 +150,11 @@ const ok = (status: number, description: string, schema: Schema) => ({ [status]:
 
 const roomPath = parameters('path', roomRef.schema);
 const SUSPENSION = closed({ userId: str, suspended: { type: 'boolean' } });
+/** room:members without the roomId (it is in the path). */
+const roomMembersQuery: Schema = (() => {
+  const { roomId: _roomId, ...properties } = (roomMembers.schema as { properties: Record<string, Schema> }).properties;
+  return { type: 'object', properties, required: [] };
+})();
 const HISTORY_DOC = {
   afterSeq: 'the oldest `limit` messages with seq > afterSeq',
   beforeSeq: 'the newest `limit` messages with seq < beforeSeq',
@@ -222,7 +239,7 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           tags: ['messages'],
           summary: 'Send a message (idempotent per sender and clientMsgId), delivered to sockets like message:send',
           description:
-            'Extensions: `threadOf` makes it a reply in that message\'s thread (NOT_FOUND with details.reason THREAD_PARENT_NOT_FOUND when the parent is not a message of this room; CONFLICT with THREAD_PARENT_DELETED or THREAD_PARENT_IS_REPLY), `alsoInRoom` (only with threadOf) shows it in the room timeline too; `@username` mentions of members are resolved into `mentions`.',
+            'Extensions: `threadOf` makes it a reply in that message\'s thread (NOT_FOUND with details.reason THREAD_PARENT_NOT_FOUND when the parent is not a message of this room; CONFLICT with THREAD_PARENT_DELETED or THREAD_PARENT_IS_REPLY), `alsoInRoom` (only with threadOf) shows it in the room timeline too; `@username` mentions of members are resolved into `mentions`. Also: text, up to 10 attachments (extension), or both; a message with neither is VALIDATION_FAILED. Attachment URLs are https with a public host name, no credentials.',
           parameters: roomPath,
           requestBody: body(messageSendBody.schema),
           responses: { ...ok(201, 'the stored message', ref('Message')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) },
@@ -234,6 +251,25 @@ export function buildOpenApi(version = '1.0.0'): Record<string, unknown> {
           summary: "A page of one thread's replies (extension; messageId is the parent's), the same keyset rules as room history",
           parameters: [...parameters('path', messageRef.schema), ...parameters('query', threadHistoryQuery.schema, HISTORY_DOC)],
           responses: { ...ok(200, 'one page', ref('HistoryPage')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND']) },
+        },
+      },
+      '/api/v1/rooms/{roomId}/delivered': {
+        post: {
+          tags: ['messages'],
+          summary: "Acknowledge delivery of the room's messages up to seq (extension; as message:delivered)",
+          description:
+            'Forward only and clamped to the room\'s lastSeq: a lower seq changes nothing and answers the position held. Members of the room hear delivery:updated, at most one per room per DELIVERY_UPDATE_INTERVAL_MS.',
+          parameters: roomPath,
+          requestBody: body(messageDeliveredBody.schema),
+          responses: { ...ok(200, 'the caller\'s delivered position now', closed({ lastDeliveredSeq: int })), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND']) },
+        },
+      },
+      '/api/v1/rooms/{roomId}/members': {
+        get: {
+          tags: ['rooms'],
+          summary: 'Members of a room with presence, read and delivered positions (extension; as room:members)',
+          parameters: [...roomPath, ...parameters('query', roomMembersQuery, { cursor: "opaque; the previous page's nextCursor", limit: 'page size, 50 by default' })],
+          responses: { ...ok(200, 'one page', ref('MemberPage')), ...errorResponses([...AUTHED, 'FORBIDDEN', 'NOT_FOUND']) },
         },
       },
       '/api/v1/users/me': {

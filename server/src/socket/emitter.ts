@@ -142,6 +142,11 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       io.to(roomChannel(roomId)).emit('read:updated', { roomId, userId, lastReadSeq });
       count('read:updated');
     },
+    deliveryUpdated(roomId, items) {
+      // Not volatile: positions are state (a member list reads them back after a reconnect).
+      io.to(roomChannel(roomId)).emit('delivery:updated', { roomId, items });
+      count('delivery:updated');
+    },
     typing(roomId, userId, typing) {
       withBlockers(userId, (except) => {
         // volatile: dropped first for a socket whose output is backed up (socket/slow-consumer.ts).

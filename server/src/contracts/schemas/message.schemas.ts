@@ -1,5 +1,7 @@
 // One schema per message event / body.
 import { compile } from '../validate';
+import type { AttachmentDto } from '../dto';
+import { attachments, textOrAttachments } from './attachment.schemas';
 import { clientMsgId, emoji, id, limit, object, seq, text } from './common';
 
 // Extension (threads): `threadOf` makes the send a thread reply; `alsoInRoom` (with threadOf
@@ -7,13 +9,16 @@ import { clientMsgId, emoji, id, limit, object, seq, text } from './common';
 const threadFields = { threadOf: id, alsoInRoom: { type: 'boolean' } };
 // if/then rather than dependentRequired: understood by ajv's default draft and by OpenAPI 3.1 alike.
 const alsoInRoomNeedsThread = { if: { properties: { alsoInRoom: true }, required: ['alsoInRoom'] }, then: { properties: { threadOf: true }, required: ['threadOf'] } };
-export const messageSend = compile<{ roomId: string; clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }>({
-  ...object({ roomId: id, clientMsgId, text, replyTo: id, ...threadFields }, ['roomId', 'clientMsgId', 'text']),
+// Extension (attachments): `text` may be left out when there is at least one attachment.
+export const messageSend = compile<{ roomId: string; clientMsgId: string; text?: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean; attachments?: AttachmentDto[] }>({
+  ...object({ roomId: id, clientMsgId, text, replyTo: id, ...threadFields, attachments }, ['roomId', 'clientMsgId']),
+  ...textOrAttachments,
   ...alsoInRoomNeedsThread,
 });
 /** REST POST /rooms/:roomId/messages: the room comes from the path. */
-export const messageSendBody = compile<{ clientMsgId: string; text: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean }>({
-  ...object({ clientMsgId, text, replyTo: id, ...threadFields }, ['clientMsgId', 'text']),
+export const messageSendBody = compile<{ clientMsgId: string; text?: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean; attachments?: AttachmentDto[] }>({
+  ...object({ clientMsgId, text, replyTo: id, ...threadFields, attachments }, ['clientMsgId']),
+  ...textOrAttachments,
   ...alsoInRoomNeedsThread,
 });
 export const messageEdit = compile<{ messageId: string; text: string }>(object({ messageId: id, text }, ['messageId', 'text']));
@@ -39,3 +44,6 @@ export const messageRef = compile<{ messageId: string }>(object({ messageId: id 
 /** REST GET /messages/:messageId/thread query. */
 export const threadHistoryQuery = compile<{ beforeSeq?: number; afterSeq?: number; limit?: number }>(object({ beforeSeq: seq, afterSeq: seq, limit }));
 export const messageRead = compile<{ roomId: string; seq: number }>(object({ roomId: id, seq }, ['roomId', 'seq']));
+/** Extension (delivery receipts): message:delivered, and REST POST /rooms/:roomId/delivered without the roomId. */
+export const messageDelivered = compile<{ roomId: string; seq: number }>(object({ roomId: id, seq }, ['roomId', 'seq']));
+export const messageDeliveredBody = compile<{ seq: number }>(object({ seq }, ['seq']));

@@ -2,7 +2,7 @@
 // deterministic keys such as `${roomId}:${userId}`), so a unique pair is just a unique _id:
 // the one uniqueness every MongoDB-compatible server enforces atomically.
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Role, RoomType } from '../../contracts/dto';
+import type { AttachmentDto, Role, RoomType } from '../../contracts/dto';
 import { defineModerationModels, type ModerationModels } from './moderation';
 
 export type { AuditAction, AuditEntryDoc, FlagDoc, FlagQueueDoc, FlagReport, ModerationCounterDoc } from './moderation';
@@ -54,6 +54,8 @@ export interface MembershipDoc {
   mentionSeqs?: number[];
   /** Muted (moderation) until then; absent, null or past = not muted (no TTL index: read as absent). */
   mutedUntil?: Date | null;
+  /** Extension (delivery receipts): highest seq delivered to the member, as of the last checkpoint (data/delivery-marks.ts). */
+  lastDeliveredSeq?: number;
 }
 
 /**
@@ -127,6 +129,8 @@ export interface MessageDoc {
   editedAt: Date | null;
   deletedAt: Date | null;
   reactions: Record<string, string[]>;
+  /** Extension (attachments): metadata only, absent when none (and after a delete). */
+  attachments?: AttachmentDto[];
   /**
    * Bumped by every edit, delete and reaction (absent = 0, as stored by a send): lets a node's
    * history cache order updates that reach it out of order (domain/messages/history-cache.ts).
@@ -207,6 +211,7 @@ const membershipSchema = new Schema<MembershipDoc>(
     lastReadSeq: { type: Number, required: true, default: 0 },
     mentionSeqs: { type: [Number], default: undefined },
     mutedUntil: { type: Date },
+    lastDeliveredSeq: { type: Number },
   },
   { versionKey: false, collection: 'memberships' },
 );
@@ -274,6 +279,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     reactions: { type: Schema.Types.Mixed, default: () => ({}) },
+    attachments: { type: Schema.Types.Mixed, default: undefined },
     v: { type: Number },
     mentions: { type: [String], default: undefined },
     threadOf: { type: String },

@@ -51,6 +51,10 @@ export function membershipsRepository({ Membership }: Models, lookup: LookupOpti
       return (await Membership.updateOne({ _id }, { $addToSet: { mentionSeqs: seq } }).exec()).modifiedCount > 0;
     },
 
+    /** Moves lastDeliveredSeq forward only (a delivery checkpoint; no match once the member left). */
+    advanceDelivered: (roomId: string, userId: string, seq: number) =>
+      Membership.updateOne({ _id: membershipId(roomId, userId) }, { $max: { lastDeliveredSeq: seq } }).exec(),
+
     /** Scans (or, on MongoDB, reads the by_user index): for repairs, never the hot paths (use userRooms). */
     roomIdsOf: async (userId: string): Promise<string[]> =>
       (await Membership.find({ userId }, { roomId: 1 }).lean<Pick<MembershipDoc, 'roomId'>[]>().exec()).map((m) => m.roomId),

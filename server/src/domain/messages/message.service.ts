@@ -1,6 +1,6 @@
 // Messages: send (durable before ack, idempotent, gap-free seq), edit, delete,
 // react, history pages and read state.
-import type { HistoryPage, MessageDto, ReadState } from '../../contracts/dto';
+import type { AttachmentDto, HistoryPage, MessageDto, ReadState } from '../../contracts/dto';
 import type { MessageDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { idempotencyKey } from '../../data/ids';
@@ -16,6 +16,7 @@ import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { BoundedMap } from '../../lib/bounded-map';
 import { KeyedLock } from '../../lib/keyed-lock';
+import { checkAttachments } from './attachments';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
@@ -58,12 +59,15 @@ export interface SendAdmission {
 export interface SendInput {
   roomId: string;
   clientMsgId: string;
-  text: string;
+  /** Absent only when attachments are given (the schema requires one of the two). */
+  text?: string;
   replyTo?: string;
   /** Extension (threads): the parent message; the send is a thread reply. */
   threadOf?: string;
   /** Extension (threads): with threadOf, also show the reply in the room's timeline. */
   alsoInRoom?: boolean;
+  /** Extension (attachments): checked by checkAttachments before anything is spent. */
+  attachments?: AttachmentDto[];
 }
 
 export interface HistoryInput {
@@ -148,7 +152,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     // Extensions (threads, mentions): refused before anything is stored; fields only when set.
     if (input.alsoInRoom !== undefined && input.threadOf === undefined) throw errors.validation([{ path: '/alsoInRoom', message: 'only with threadOf' }]);
     const parent = input.threadOf !== undefined ? await threads.parentFor(roomId, input.threadOf) : undefined;
-    const mentioned = await mentions.resolve(roomId, input.text);
+    const mentioned = await mentions.resolve(roomId, input.text ?? '');
     const extra: Partial<MessageDoc> = {};
     if (mentioned.length > 0) extra.mentions = mentioned;
     if (input.threadOf !== undefined) extra.threadOf = input.threadOf;
@@ -164,8 +168,10 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
           senderId: userId,
           clientMsgId: input.clientMsgId,
           idemKey: idempotencyKey(userId, input.clientMsgId),
-          text: input.text,
+          text: input.text ?? '',
           replyTo: input.replyTo ?? null,
+          // Only when there are any: a text-only message is stored exactly as before.
+          ...(input.attachments?.length ? { attachments: input.attachments } : {}),
           createdAt: new Date(),
           editedAt: null,
           deletedAt: null,
@@ -211,6 +217,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     async send(userId: string, input: SendInput): Promise<MessageDto> {
       // Its turn behind this sender's earlier sends may have come too late to be worth storing.
       checkBudget();
+      if (input.attachments?.length) input = { ...input, attachments: checkAttachments(input.attachments) };
       const consumed = await consumeUnlessRetry(userId, input.clientMsgId);
       try {
         return await store(userId, input, consumed);

@@ -35,6 +35,8 @@ export interface RoomServiceDeps {
   blocks?: Pick<BlockService, 'assertNotBlockedBy'>;
   /** Where kicks, bans and role changes are recorded (domain/moderation/audit-log.ts). */
   audit: AuditLog;
+  /** Extension (delivery receipts): members' read and delivered positions, for member lists. */
+  positions(room: RoomDoc, members: readonly MembershipDoc[]): Promise<Map<string, Pick<MemberDto, 'lastReadSeq' | 'lastDeliveredSeq'>>>;
 }
 
 /** A ban's terms: `until` null = until lifted (kicks, bans without expiry). */
@@ -56,7 +58,7 @@ function newRoom(fields: Pick<RoomDoc, '_id' | 'type' | 'name' | 'createdBy' | '
   return { _id, type, name, createdBy, createdAt: now, lastSeq: 0, memberCount, lastActivityAt: now, retentionDays: null };
 }
 
-export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms, blocks, audit }: RoomServiceDeps) {
+export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms, blocks, audit, positions }: RoomServiceDeps) {
   // memberCount moves by one per membership really inserted or deleted (an $inc by _id, not a
   // count of the memberships, which scans on the embedded database); ordered per room because
   // FerretDB's $inc is read-modify-write. Resolves the room as updated, null if that failed:
@@ -292,14 +294,14 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     },
 
     async members(userId: string, q: { roomId: string; cursor?: string; limit?: number }): Promise<Page<MemberDto>> {
-      await access.member(q.roomId, userId);
+      const { room } = await access.member(q.roomId, userId);
       const limit = q.limit ?? DEFAULT_LIMIT;
       const rows = await repos.memberships.pageByRoom(q.roomId, decodeCursor(q.cursor), limit + 1);
       const page = rows.slice(0, limit);
-      const online = await presence.onlineOf(page.map((m) => m.userId));
+      const [online, at] = await Promise.all([presence.onlineOf(page.map((m) => m.userId)), positions(room, page)]);
       const tail = page[page.length - 1];
       return {
-        items: page.map((m) => toMemberDto(m, online.has(m.userId))),
+        items: page.map((m) => toMemberDto(m, online.has(m.userId), at.get(m.userId)!)),
         nextCursor: rows.length > limit ? encodeCursor({ at: tail.joinedAt, id: tail._id }) : null,
       };
     },
