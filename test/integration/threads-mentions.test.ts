@@ -211,7 +211,7 @@ describe('threads and mentions: one node', () => {
     expectHttpError(await api(t.url, 'GET', `/api/v1/rooms/${room.id}/messages?excludeThreadReplies=1`, { token: a.token }), 'VALIDATION_FAILED');
   });
 
-  it('a retried thread reply returns the stored message and counts once', async () => {
+  it('a retried thread reply returns the stored message and counts once, also after its parent was deleted', async () => {
     const a = await newPerson(t.url);
     const room = await createRoom(a.socket, { type: 'public' });
     const parent = await sendMessage(a.socket, room.id, 'parent');
@@ -219,6 +219,11 @@ describe('threads and mentions: one node', () => {
     const first = await ok(a.socket, 'message:send', payload);
     expect(await ok(a.socket, 'message:send', payload)).toEqual(first);
     expect((await t.app.chat.repos.messages.findById(parent.id))?.thread?.replyCount).toBe(1);
+    expect((await ok(a.socket, 'thread:history', { messageId: parent.id })).items).toHaveLength(1);
+    // Its parent deleted since: the retry still returns the stored reply; a new reply is refused.
+    await ok(a.socket, 'message:delete', { messageId: parent.id });
+    expect(await ok(a.socket, 'message:send', payload)).toEqual(first);
+    expectAckError(await request(a.socket, 'message:send', { ...payload, clientMsgId: cmid() }), 'CONFLICT');
     expect((await ok(a.socket, 'thread:history', { messageId: parent.id })).items).toHaveLength(1);
   });
 

@@ -124,6 +124,16 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     }
   }
 
+  /**
+   * A thread reply refused because its parent was deleted since may be the retry of a reply
+   * stored before: then it goes on (the insert returns the stored one). Looked up only on
+   * that refusal, like the rate-limited retry above.
+   */
+  async function storedRetry(err: unknown, userId: string, input: SendInput): Promise<undefined> {
+    if (err instanceof AppError && err.code === 'CONFLICT' && (await repos.messages.findByIdemKey(idempotencyKey(userId, input.clientMsgId)))) return undefined;
+    throw err;
+  }
+
   /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
     // Membership, mute and slow mode from the membership cache: no read per send when cached.
@@ -151,7 +161,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     }
     // Extensions (threads, mentions): refused before anything is stored; fields only when set.
     if (input.alsoInRoom !== undefined && input.threadOf === undefined) throw errors.validation([{ path: '/alsoInRoom', message: 'only with threadOf' }]);
-    const parent = input.threadOf !== undefined ? await threads.parentFor(roomId, input.threadOf) : undefined;
+    const parent = input.threadOf !== undefined ? await threads.parentFor(roomId, input.threadOf).catch((err: unknown) => storedRetry(err, userId, input)) : undefined;
     const mentioned = await mentions.resolve(roomId, input.text ?? '');
     const extra: Partial<MessageDoc> = {};
     if (mentioned.length > 0) extra.mentions = mentioned;
