@@ -31,8 +31,9 @@ export interface SuspensionState {
 }
 
 export function createOperatorService({ suspensions, purges, log }: { suspensions: Suspensions; purges: PurgeQueue; log: Logger }) {
-  // TODO(moderation): record these actions in the room-moderation audit log once it lands
-  // (branch `moderation` owns it); until then each is one structured log line at info.
+  // Operator actions concern a user everywhere, not one room, so they are not entries of the
+  // rooms' audit logs (which their owners and admins read): each is one structured log line
+  // at info, kept by the log pipeline (docs/operations.md, "Operator controls").
   const audit = (action: string, userId: string, by: string, extra: Record<string, unknown> = {}) =>
     log.info({ operatorAction: action, userId, by, ...extra }, 'operator action');
 
