@@ -3,7 +3,7 @@
 // expires, retries sends with the same clientMsgId, and delivers each followed room's
 // messages exactly once in seq order, filling gaps from history.
 import { io, type Socket } from 'socket.io-client';
-import type { MessageDto, Page, PresenceDto, ProfilePatch, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
+import type { AttachmentDto, HistoryPage, MessageDto, Page, PresenceDto, ProfilePatch, ReadState, RoomDto, RoomSummaryDto, UserDto } from './contract/dto';
 import type { ServerToClientEvents } from './contract/events';
 import type { AckResponse } from './contract/ack';
 import { backoffDelay, sleep, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
@@ -52,6 +52,11 @@ export interface ChatClientOptions {
   backoff?: BackoffOptions;
   /** Refresh at most this long before expiry (default 60 s, or a fifth of the token's life). */
   refreshMarginMs?: number;
+  /**
+   * Extension (delivery receipts): acknowledge every message that arrives (`message:new`, and
+   * followed rooms' catch-up pages) with `markDelivered`. Off by default.
+   */
+  deliveryReceipts?: boolean;
 }
 
 interface FollowedRoom {
@@ -61,6 +66,8 @@ interface FollowedRoom {
 }
 
 const TYPING_RESEND_MS = 3000;
+/** Receipts of a room within this window go out as one `message:delivered`, with the highest seq. */
+const DELIVERY_BATCH_MS = 250;
 const TYPING_IDLE_MS = 5000;
 const TYPING_EXPIRE_MS = 8000;
 
@@ -86,6 +93,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private readonly presence = new Map<string, PresenceDto>();
   private readonly typists = new Map<string, Map<string, ReturnType<typeof setTimeout>>>();
   private readonly myTyping = new Map<string, { sentAt: number; idle: ReturnType<typeof setTimeout> }>();
+  /** Delivery receipts not sent yet (highest seq per room), and the highest the server acked. */
+  private readonly deliveryPending = new Map<string, number>();
+  private readonly deliveryAcked = new Map<string, number>();
+  private deliveryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: ChatClientOptions) {
     super();
@@ -97,6 +108,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       sendTimeoutMs: options.sendTimeoutMs ?? 60_000,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       refreshMarginMs: options.refreshMarginMs ?? 60_000,
+      deliveryReceipts: options.deliveryReceipts ?? false,
     };
   }
 
@@ -134,6 +146,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.deliveryTimer) clearTimeout(this.deliveryTimer);
     for (const t of this.myTyping.values()) clearTimeout(t.idle);
     for (const room of this.typists.values()) for (const t of room.values()) clearTimeout(t);
     this.socket?.close();
@@ -225,6 +238,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     socket.on('message:new', (m: MessageDto) => {
       this.emit('message:new', m);
       this.onMessage(m);
+      if (this.opts.deliveryReceipts && m.senderId !== this.userId) this.markDelivered(m.roomId, m.seq);
     });
     socket.on('read:updated', (p: { roomId: string; userId: string; lastReadSeq: number }) => {
       if (p.userId === this.userId) this.setRead(p.roomId, p.lastReadSeq);
@@ -238,7 +252,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       this.onTyping(p.roomId, p.userId, p.typing);
       this.emit('typing', p);
     });
-    const passThrough = ['message:updated', 'room:member_joined', 'room:member_left', 'room:invited', 'session:expired', 'server:draining', 'user:updated'] as const;
+    const passThrough = ['message:updated', 'room:member_joined', 'room:member_left', 'room:invited', 'session:expired', 'server:draining', 'user:updated', 'delivery:updated'] as const;
     for (const event of passThrough) socket.on(event, (p: any) => (this.emit as (e: string, p: unknown) => void)(event, p));
     this.setState('connected');
     this.scheduleRefresh(token);
@@ -307,8 +321,23 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * Sends a message, retrying with the same clientMsgId (so it is stored once) after
    * timeouts, reconnects, RATE_LIMITED and UNAVAILABLE, until acked or finally refused.
    */
-  async send(roomId: string, text: string, opts: { clientMsgId?: string; replyTo?: string; timeoutMs?: number } = {}): Promise<Result<MessageDto>> {
-    const payload = { roomId, text, clientMsgId: opts.clientMsgId ?? newClientMsgId(), ...(opts.replyTo ? { replyTo: opts.replyTo } : {}) };
+  async send(
+    roomId: string,
+    text: string,
+    opts: { clientMsgId?: string; replyTo?: string; threadOf?: string; alsoInRoom?: boolean; timeoutMs?: number; attachments?: AttachmentDto[] } = {},
+  ): Promise<Result<MessageDto>> {
+    // Extension (attachments): with at least one attachment, an empty text is left out.
+    const withFiles = (opts.attachments?.length ?? 0) > 0;
+    const payload = {
+      roomId,
+      clientMsgId: opts.clientMsgId ?? newClientMsgId(),
+      ...(text !== '' || !withFiles ? { text } : {}),
+      ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
+      // Extension (threads): a reply in the thread of `threadOf`, optionally also shown in the room.
+      ...(opts.threadOf ? { threadOf: opts.threadOf } : {}),
+      ...(opts.threadOf && opts.alsoInRoom ? { alsoInRoom: true } : {}),
+      ...(withFiles ? { attachments: opts.attachments } : {}),
+    };
     const deadline = Date.now() + (opts.timeoutMs ?? this.opts.sendTimeoutMs);
     let last: ChatError | null = null;
     for (let attempt = 1; ; attempt++) {
@@ -379,6 +408,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         }
         attempt = 1;
         for (const m of r.data.items) room.stream.ingest(m);
+        const last = r.data.items[r.data.items.length - 1];
+        if (this.opts.deliveryReceipts && last) this.markDelivered(roomId, last.seq);
         if (!r.data.hasMore && !room.again) return;
       }
     } finally {
@@ -436,13 +467,43 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
   }
 
+  /** Extension (threads): one page of a thread's replies (the newest without a cursor), ascending seq. */
+  threadPage(messageId: string, opts: { beforeSeq?: number; afterSeq?: number; limit?: number } = {}): Promise<Result<HistoryPage>> {
+    return this.request('thread:history', { messageId, ...opts });
+  }
+
   // ------------------------------------------------------------------ read state, unread
 
   /** Marks a room read up to `seq` (the server never moves the mark backwards). */
-  async markRead(roomId: string, seq: number): Promise<Result<{ lastReadSeq: number; unreadCount: number }>> {
+  async markRead(roomId: string, seq: number): Promise<Result<ReadState>> {
     const r = await this.request('message:read', { roomId, seq });
     if (r.ok) this.setRead(roomId, r.data.lastReadSeq);
     return r;
+  }
+
+  /**
+   * Extension (delivery receipts): says messages of a room up to `seq` reached this device.
+   * Batched: at most one `message:delivered` per room every 250 ms, with the highest seq;
+   * a receipt that fails for a transient reason (timeout, reconnect, UNAVAILABLE) is sent again
+   * with the next batch. Room-mates see it as `delivery:updated` and in member lists.
+   */
+  markDelivered(roomId: string, seq: number): void {
+    if (this.closed || seq <= (this.deliveryAcked.get(roomId) ?? 0) || seq <= (this.deliveryPending.get(roomId) ?? 0)) return;
+    this.deliveryPending.set(roomId, seq);
+    this.deliveryTimer ??= setTimeout(() => void this.flushDelivered(), DELIVERY_BATCH_MS);
+  }
+
+  private async flushDelivered(): Promise<void> {
+    this.deliveryTimer = null;
+    const batch = [...this.deliveryPending];
+    this.deliveryPending.clear();
+    await Promise.all(
+      batch.map(async ([roomId, seq]) => {
+        const r = await this.request('message:delivered', { roomId, seq });
+        if (r.ok) this.deliveryAcked.set(roomId, Math.max(this.deliveryAcked.get(roomId) ?? 0, r.data.lastDeliveredSeq, seq));
+        else if (isRetryable(r.error.code)) this.markDelivered(roomId, seq);
+      }),
+    );
   }
 
   /** The unread count the client knows for a room (from listRooms and what arrived since). */
@@ -484,6 +545,27 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** Users whose username starts with `prefix` (3+ characters, any case), one page at a time. */
   searchUsers(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<Result<Page<UserDto>>> {
     return this.request('user:search', { prefix, ...opts });
+  }
+
+  // ------------------------------------------------------------------ user blocks (extension)
+
+  /**
+   * Blocks a user: you stop receiving its messages, typing and presence, and it can no longer
+   * open or write into your direct room (it gets FORBIDDEN with details.reason "BLOCKED").
+   * History still holds its messages: hide them with listBlocks().
+   */
+  block(userId: string): Promise<Result<Record<string, never>>> {
+    return this.request('user:block', { userId });
+  }
+
+  unblock(userId: string): Promise<Result<Record<string, never>>> {
+    return this.request('user:unblock', { userId });
+  }
+
+  /** The ids of the users you block. */
+  async listBlocks(): Promise<Result<string[]>> {
+    const r = await this.request('user:list_blocks', {});
+    return r.ok ? { ok: true, data: r.data.userIds } : r;
   }
 
   /** The last presence known for a user (from getPresence or presence:updated). */

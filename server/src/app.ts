@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import type { Deps } from './deps';
+import { errors } from './errors';
 import { createLogger, type Logger } from './logger';
 import { connectMongo, pingMongo } from './data/mongo';
 import { openData, type Data } from './data/open-data';
@@ -17,7 +18,7 @@ import { createTokenService } from './domain/auth/token.service';
 import type { MembershipCache } from './domain/membership-cache';
 import type { HistoryCache } from './domain/messages/history-cache';
 import type { UserRooms } from './domain/rooms/user-rooms';
-import { createHistory, createServices, type Services } from './domain/services';
+import { createBlocks, createHistory, createServices, type Services } from './domain/services';
 import { mountApi } from './http/api';
 import { createMetrics } from './http/metrics';
 import { API_EMF_SOURCES, startEmfPublisher } from './http/emf-metrics';
@@ -28,11 +29,14 @@ import { createSocketGuards } from './socket/guards';
 import { messageHandlers } from './socket/handlers/message.handlers';
 import { presenceHandlers } from './socket/handlers/presence.handlers';
 import { userHandlers } from './socket/handlers/user.handlers';
+import { moderationHandlers } from './socket/handlers/moderation.handlers';
 import { roomHandlers } from './socket/handlers/room.handlers';
 import { sessionHandlers } from './socket/handlers/session.handlers';
 import type { AppServer } from './socket/types';
 import { createCluster } from './cluster';
 import { createJobsProducer } from './jobs/domain-events';
+import { createMessageUpdatesChannel } from './data/message-updates.channel';
+import { createOperatorService } from './domain/admin/operator.service';
 import { createAdmission } from './overload/admission';
 import { watchOverload } from './overload/signals';
 
@@ -42,6 +46,8 @@ export interface Chat {
   repos: Data['repos'];
   /** Room lastSeq and senders' read marks, checkpointed to the database late (data/room-counters.ts). */
   counters: Data['counters'];
+  /** Members' delivered seqs, checkpointed to the memberships late (data/delivery-marks.ts). */
+  delivery: Data['delivery'];
   /** Each user's room ids (connect, room:list, presence); its cache is invalidated across nodes. */
   userRooms: UserRooms;
   membershipCache: MembershipCache;
@@ -88,7 +94,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     metrics,
     db,
     redis,
-    tokens: createTokenService(config.jwt, (t) => revocation.isRevoked(t)),
+    tokens: createTokenService(config.jwt, (t) => {
+      // Said as such, so a client shows "suspended" rather than asking the user to log in again.
+      if (revocation.isSuspended(t.userId)) throw errors.unauthorized('account suspended');
+      return revocation.isRevoked(t);
+    }),
     isDraining: () => draining,
     admission: createAdmission(config.overload),
   };
@@ -109,31 +119,45 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Adapters: the cluster (adapter, peers) and the jobs producer (domain events).
   const presenceStore = createPresenceStore(deps);
   const cluster = createCluster(deps, io, presenceStore);
+  // Message updates made by the workers (operator purges), heard by every node.
+  const messageUpdates = createMessageUpdatesChannel(redis, config.redisKeyPrefix, log);
   // Without Redis the jobs run in this process and ask this presence store who is online.
-  const jobs = createJobsProducer(deps, { presence: presenceStore });
+  const jobs = createJobsProducer(deps, { presence: presenceStore, messageUpdates, docLock: data.docLock });
 
   // The emitter of every server-to-client event, then the domain that announces through it.
   const history = createHistory(deps, data, cluster.peers);
+  const blocks = createBlocks(deps, data, cluster.peers);
   const emitter = createSocketEmitter({
     io,
     metrics,
     peers: cluster.peers,
     loadRange: history.storedRange,
     onDelivered: (m) => history.cache.delivered(m),
-    onError: (err) => log.warn({ err }, 'gap fill failed'),
+    onError: (err) => log.warn({ err }, 'gap fill or block lookup failed'),
+    blocks: blocks.service.filter,
   });
-  const domain = createServices({ deps, data, history, notifier: emitter, events: jobs.events, presenceStore, peers: cluster.peers });
+  const domain = createServices({ deps, data, history, notifier: emitter, events: jobs.events, presenceStore, peers: cluster.peers, blocks: blocks.service, isSuspended: (userId) => revocation.isSuspended(userId) });
   const { services, userRooms } = domain;
+  // Operator controls: suspensions ride the revocation store; purges go to the workers.
+  const operator = createOperatorService({ suspensions: revocation, purges: jobs.purges, log });
+  messageUpdates.subscribe((updates) => {
+    for (const { message, v } of updates) {
+      history.cache.applyUpdate(message, v);
+      emitter.messageUpdatedLocal(message);
+    }
+  });
+  await messageUpdates.start();
 
   // Transports: REST routes, then the socket handlers, guards and connection hooks.
   mountApi(api, {
     deps,
     services,
     revocation,
+    operator,
     // Redis is ready for this node when commands answer and the adapter's links are up.
     checks: { mongodb: () => pingMongo(db), ...(redis ? { redis: async () => (await pingRedis(redis)) && cluster.linked() } : {}) },
   });
-  const handlers = [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services), ...userHandlers(services)];
+  const handlers = [...sessionHandlers(deps), ...roomHandlers(services), ...messageHandlers(services), ...presenceHandlers(services), ...userHandlers(services), ...moderationHandlers(services)];
   const guards = createSocketGuards(deps, io, revocation, handlers);
   serveSockets(io, {
     log,
@@ -151,6 +175,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     userRooms,
     membershipCache: domain.membershipCache,
     historyCache: history.cache,
+    blockCache: blocks.cache,
     peerMessage: (m) => {
       services.messages.peerStored(m.roomId, m.seq);
       emitter.peerMessage(m);
@@ -163,7 +188,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let closing: Promise<void> | null = null;
   const app: App = {
     deps,
-    chat: { services, repos: data.repos, counters: data.counters, userRooms, membershipCache: domain.membershipCache, historyCache: history.cache },
+    chat: { services, repos: data.repos, counters: data.counters, delivery: data.delivery, userRooms, membershipCache: domain.membershipCache, historyCache: history.cache },
     http: server,
     io,
     revocation,
@@ -191,10 +216,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         emf?.stop();
         overload.stop();
         await data.counters.close();
+        await data.delivery.close();
         emitter.close();
         domain.close();
         await presenceStore.close();
         await revocation.close();
+        await messageUpdates.close();
         await cluster.close();
         await jobs.close();
         await db.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

@@ -35,6 +35,8 @@ export interface Config {
   corsOrigins: string[] | '*';
   shutdownGraceMs: number;
   metricsToken: string | null;
+  /** OPERATOR_TOKEN: bearer token of the operator routes (/api/v1/admin/*); null turns them off. */
+  operatorToken: string | null;
   /** METRICS_PUBLIC=true: the operator chose to serve /metrics without a token in production. */
   metricsPublic: boolean;
   dataDir: string;
@@ -47,7 +49,15 @@ export interface Config {
     profileUpdatesPerWindow: number;
     profileWindowMs: number;
     searchesPerWindow: number;
+    /** Flags (moderation) a user may file per flagWindowMs. */
+    flagsPerWindow: number;
+    flagWindowMs: number;
     searchWindowMs: number;
+    /** user:block / user:unblock per user and window (each is announced to every node). */
+    blockChangesPerWindow: number;
+    blockWindowMs: number;
+    /** How many users one user may block. */
+    maxBlocked: number;
     connectionsPerUser: number;
     connectionsPerIp: number;
   };
@@ -55,6 +65,8 @@ export interface Config {
   typing: { autoStopMs: number; throttleMs: number };
   /** Room lastSeq and senders' read marks: exact in memory/Redis, checkpointed to the database. */
   counters: { flushIntervalMs: number; flushBatch: number };
+  /** Delivery receipts (extension): `delivery:updated` at most once per room per updateIntervalMs; marks checkpointed to the memberships. */
+  delivery: { updateIntervalMs: number; checkpoint: { flushIntervalMs: number; flushBatch: number } };
   cluster: {
     /** classic PUBLISH/SUBSCRIBE adapter, or Redis 7 sharded pub/sub (SPUBLISH). */
     adapter: 'classic' | 'sharded';
@@ -173,6 +185,7 @@ const schema = {
     CORS_ORIGINS: { type: 'string', default: '*' },
     SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     METRICS_TOKEN: { type: 'string', minLength: 8 },
+    OPERATOR_TOKEN: { type: 'string', minLength: 16, maxLength: 512 },
     DATA_DIR: { type: 'string', minLength: 1, default: '.data' },
     DEVDB_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 27017 },
     DEVDB_DIR: { type: 'string', minLength: 1 },
@@ -186,6 +199,11 @@ const schema = {
     RATE_LIMIT_PROFILE_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     RATE_LIMIT_USER_SEARCHES: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
     RATE_LIMIT_USER_SEARCH_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000 },
+    RATE_LIMIT_BLOCKS: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
+    RATE_LIMIT_BLOCK_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
+    MAX_BLOCKED_USERS: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    RATE_LIMIT_FLAGS: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    RATE_LIMIT_FLAG_WINDOW_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 60000 },
     MAX_CONNECTIONS_PER_USER: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
     MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 1, maximum: 1000000, default: 100000 },
     PRESENCE_GRACE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
@@ -195,6 +213,9 @@ const schema = {
     TYPING_THROTTLE_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000 },
     COUNTERS_FLUSH_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 1000 },
     COUNTERS_FLUSH_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 200 },
+    DELIVERY_UPDATE_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 60000, default: 500 },
+    DELIVERY_FLUSH_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 5000 },
+    DELIVERY_FLUSH_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 200 },
     REDIS_ADAPTER: { enum: ['classic', 'sharded'], default: 'classic' },
     NOTIFY_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
     NOTIFY_WEBHOOK_SECRET: { type: 'string', minLength: 16 },
@@ -318,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
     corsOrigins: cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
+    operatorToken: e.OPERATOR_TOKEN ?? null,
     metricsPublic: e.METRICS_PUBLIC,
     dataDir,
     devdb: {
@@ -335,12 +357,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ConfigRol
       profileWindowMs: e.RATE_LIMIT_PROFILE_WINDOW_MS,
       searchesPerWindow: e.RATE_LIMIT_USER_SEARCHES,
       searchWindowMs: e.RATE_LIMIT_USER_SEARCH_WINDOW_MS,
+      blockChangesPerWindow: e.RATE_LIMIT_BLOCKS,
+      blockWindowMs: e.RATE_LIMIT_BLOCK_WINDOW_MS,
+      maxBlocked: e.MAX_BLOCKED_USERS,
+      flagsPerWindow: e.RATE_LIMIT_FLAGS,
+      flagWindowMs: e.RATE_LIMIT_FLAG_WINDOW_MS,
       connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },
     presence: { offlineGraceMs: e.PRESENCE_GRACE_MS, heartbeatMs: e.PRESENCE_HEARTBEAT_MS, nodeTtlMs: e.PRESENCE_NODE_TTL_MS },
     typing: { autoStopMs: e.TYPING_AUTO_STOP_MS, throttleMs: e.TYPING_THROTTLE_MS },
     counters: { flushIntervalMs: e.COUNTERS_FLUSH_INTERVAL_MS, flushBatch: e.COUNTERS_FLUSH_BATCH },
+    delivery: { updateIntervalMs: e.DELIVERY_UPDATE_INTERVAL_MS, checkpoint: { flushIntervalMs: e.DELIVERY_FLUSH_INTERVAL_MS, flushBatch: e.DELIVERY_FLUSH_BATCH } },
     cluster: { adapter: e.REDIS_ADAPTER },
     workers: {
       notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL ?? null,

@@ -45,6 +45,8 @@ export interface RoomSummary extends Room {
   role: Role;
   lastReadSeq: number;
   unreadCount: number;
+  /** Extension (mentions). */
+  unreadMentions: number;
   lastMessage: Message | null;
 }
 
@@ -53,6 +55,9 @@ export interface Member {
   role: Role;
   joinedAt: string;
   online: boolean;
+  /** Extension (delivery receipts). */
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
 }
 
 export interface HistoryPage {
@@ -101,6 +106,8 @@ export const CHAT_ENV: Record<string, string> = {
   RATE_LIMIT_JOINS: '100000',
   RATE_LIMIT_PROFILE_UPDATES: '100000',
   RATE_LIMIT_USER_SEARCHES: '100000',
+  RATE_LIMIT_BLOCKS: '100000',
+  RATE_LIMIT_FLAGS: '100000',
   MAX_CONNECTIONS_PER_USER: '1000',
   TYPING_AUTO_STOP_MS: '500',
   TYPING_THROTTLE_MS: '0',
@@ -387,6 +394,7 @@ export function expectSummary(s: unknown, expected: Partial<RoomSummary> = {}): 
     role: expect.stringMatching(/^(owner|admin|member)$/),
     lastReadSeq: expect.any(Number),
     unreadCount: expect.any(Number),
+    unreadMentions: expect.any(Number),
     lastMessage: (s as RoomSummary | null)?.lastMessage === null ? null : expect.any(Object),
     ...expected,
   });

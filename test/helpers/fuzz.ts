@@ -101,6 +101,20 @@ export const hugeString: fc.Arbitrary<string> = fc.oneof(
 
 export const binary: fc.Arbitrary<Buffer> = fc.uint8Array({ maxLength: 1024 }).map((a) => Buffer.from(a));
 
+/** A valid attachment (extension) for base payloads; mutations make its fields hostile. */
+export const ATTACHMENT = { type: 'image', url: 'https://cdn.example.com/a.png', mime: 'image/png', size: 1024, name: 'a.png', width: 10, height: 10, thumbUrl: 'https://cdn.example.com/t.png' };
+
+/** URLs a client must never be sent to: other schemes, credentials, IP literals, local names, tricks. */
+export const hostileUrl: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    'http://cdn.example.com/a.png', 'javascript:alert(1)', 'data:image/png;base64,AAAA', 'file:///etc/passwd', 'HTTPS://cdn.example.com/a',
+    'https://user:pw@cdn.example.com/a', 'https://127.0.0.1/a', 'https://[::1]/a', 'https://2130706433/a', 'https://0x7f.1/a', 'https://localhost/a',
+    'https://intranet/a', 'https://db.internal/a', 'https://printer.local/a', 'https://cdn.example.com\\@evil.example/a', 'https://cdn.example.com/a b',
+    'https://cdn.example.com/\u0000', 'https://cdn.example.com/\u202e', '//cdn.example.com/a', 'https:cdn.example.com', 'https://',
+  ),
+  fc.webUrl({ withQueryParameters: true, withFragments: true }),
+);
+
 /** Any hostile value: wrong types, operators, prototype keys, deep, huge, binary. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
@@ -139,7 +153,9 @@ type Field =
   | { t: 'bool' }
   | { t: 'enum'; values: string[] }
   | { t: 'ids'; max: number }
-  | { t: 'cursor' };
+  | { t: 'cursor' }
+  /** Attachments (extension): at most 10 metadata objects (docs/protocol.md "Attachments"). */
+  | { t: 'attachments' };
 
 export interface EventSpec {
   fields: Record<string, Field>;
@@ -148,6 +164,8 @@ export interface EventSpec {
   writes: boolean;
   /** At least this many fields (profile updates must change something). */
   minFields?: number;
+  /** A send: `text`, or at least one attachment (extension), must be present. */
+  needsContent?: boolean;
 }
 
 const id: Field = { t: 'id' };
@@ -156,6 +174,9 @@ const name: Field = { t: 'str', min: 1, max: 100, stored: true };
 const seq: Field = { t: 'int', min: 0, max: Number.MAX_SAFE_INTEGER };
 const limit: Field = { t: 'int', min: 1, max: 100 };
 const cursor: Field = { t: 'cursor' };
+/** Moderation: a mute's or ban's length (whole seconds up to a year) and a reason or note. */
+export const MOD_DURATION: Field = { t: 'int', min: 1, max: 365 * 24 * 3600 };
+export const MOD_REASON: Field = { t: 'str', min: 1, max: 500, stored: true };
 
 /** PATCH /users/me and user:update. */
 export const PROFILE_FIELDS: Record<string, Field> = {
@@ -180,12 +201,21 @@ export const EVENTS: Record<string, EventSpec> = {
   'room:list': { fields: { cursor, limit }, required: [], writes: false },
   'room:members': { fields: { roomId: id, cursor, limit }, required: ['roomId'], writes: false },
   'dm:open': { fields: { userId: id }, required: ['userId'], writes: true },
-  'message:send': { fields: { roomId: id, clientMsgId: { t: 'str', min: 1, max: 64, stored: true }, text, replyTo: id }, required: ['roomId', 'clientMsgId', 'text'], writes: true },
+  'message:send': {
+    fields: { roomId: id, clientMsgId: { t: 'str', min: 1, max: 64, stored: true }, text, replyTo: id, threadOf: id, alsoInRoom: { t: 'bool' }, attachments: { t: 'attachments' } },
+    required: ['roomId', 'clientMsgId'],
+    writes: true,
+    needsContent: true,
+  },
   'message:edit': { fields: { messageId: id, text }, required: ['messageId', 'text'], writes: true },
   'message:delete': { fields: { messageId: id }, required: ['messageId'], writes: true },
   'message:react': { fields: { messageId: id, emoji: { t: 'str', min: 1, max: 32, emoji: true, stored: true }, add: { t: 'bool' } }, required: ['messageId', 'emoji', 'add'], writes: true },
-  'message:history': { fields: { roomId: id, beforeSeq: seq, afterSeq: seq, limit }, required: ['roomId'], writes: false },
+  'message:history': { fields: { roomId: id, beforeSeq: seq, afterSeq: seq, limit, excludeThreadReplies: { t: 'bool' } }, required: ['roomId'], writes: false },
+  // Extension (threads, docs/protocol.md "Threads").
+  'thread:history': { fields: { messageId: id, beforeSeq: seq, afterSeq: seq, limit }, required: ['messageId'], writes: false },
   'message:read': { fields: { roomId: id, seq }, required: ['roomId', 'seq'], writes: true },
+  // Extension (delivery receipts).
+  'message:delivered': { fields: { roomId: id, seq }, required: ['roomId', 'seq'], writes: true },
   'presence:get': { fields: { userIds: { t: 'ids', max: 100 } }, required: ['userIds'], writes: false },
   'auth:refresh': { fields: { token: { t: 'str', min: 1, max: 8192 } }, required: ['token'], writes: false },
   'typing:start': { fields: { roomId: id }, required: ['roomId'], writes: false },
@@ -193,6 +223,24 @@ export const EVENTS: Record<string, EventSpec> = {
   // Extensions (profiles, docs/protocol.md "Profiles" and "User search").
   'user:update': { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
   'user:search': { fields: { prefix: { t: 'str', min: 3, max: 32, pattern: /^[a-zA-Z0-9_.-]+$/ }, cursor, limit: { t: 'int', min: 1, max: 50 } }, required: ['prefix'], writes: false },
+  // Extension (user blocks, docs/protocol.md "User blocks").
+  'user:block': { fields: { userId: id }, required: ['userId'], writes: true },
+  'user:unblock': { fields: { userId: id }, required: ['userId'], writes: true },
+  'user:list_blocks': { fields: {}, required: [], writes: false },
+  // Extensions (moderation, docs/protocol.md "Moderation").
+  'room:mute': { fields: { roomId: id, userId: id, durationSeconds: MOD_DURATION, reason: MOD_REASON }, required: ['roomId', 'userId', 'durationSeconds'], writes: true },
+  'room:unmute': { fields: { roomId: id, userId: id, reason: MOD_REASON }, required: ['roomId', 'userId'], writes: true },
+  'room:ban': { fields: { roomId: id, userId: id, durationSeconds: MOD_DURATION, reason: MOD_REASON }, required: ['roomId', 'userId'], writes: true },
+  'room:unban': { fields: { roomId: id, userId: id, reason: MOD_REASON }, required: ['roomId', 'userId'], writes: true },
+  'room:slow_mode': { fields: { roomId: id, seconds: { t: 'int', min: 0, max: 6 * 3600 }, reason: MOD_REASON }, required: ['roomId', 'seconds'], writes: true },
+  'room:audit': { fields: { roomId: id, cursor, limit }, required: ['roomId'], writes: false },
+  'room:flags': { fields: { roomId: id, cursor, limit }, required: ['roomId'], writes: false },
+  'message:flag': { fields: { messageId: id, reason: MOD_REASON }, required: ['messageId', 'reason'], writes: true },
+  'room:resolve_flag': {
+    fields: { roomId: id, messageId: id, action: { t: 'enum', values: ['dismiss', 'delete', 'mute', 'ban'] }, durationSeconds: MOD_DURATION, note: MOD_REASON },
+    required: ['roomId', 'messageId', 'action'],
+    writes: true,
+  },
 };
 
 /** `invalid`: the contract says VALIDATION_FAILED. `valid`: it passes validation. `unsure`: bounds the contract leaves open. */
@@ -253,7 +301,52 @@ function checkField(f: Field, v: unknown): Verdict {
       if (new Set(v).size !== v.length) verdict = 'unsure';
       return verdict;
     }
+    case 'attachments':
+      if (!Array.isArray(v) || v.length > 10) return 'invalid';
+      return v.every(isValidAttachment) ? 'valid' : 'invalid';
   }
+}
+
+// eslint-disable-next-line no-control-regex
+const ATTACHMENT_URL = /^https:\/\/[^\s\\\u0000-\u001f\u007f-\u009f\ud800-\udfff]+$/u;
+// eslint-disable-next-line no-control-regex
+const FILE_NAME = /^[^/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]+$/u;
+const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/;
+const ATTACHMENT_KEYS = ['type', 'url', 'mime', 'size', 'name', 'width', 'height', 'durationMs', 'thumbUrl'];
+
+/** An https URL of at most 2048 characters naming a public host: no credentials, no IP literal, no single-label or local name. */
+function isAttachmentUrl(v: unknown): boolean {
+  if (typeof v !== 'string' || codePoints(v) > 2048 || !ATTACHMENT_URL.test(v)) return false;
+  try {
+    const url = new URL(v);
+    const host = url.hostname.toLowerCase();
+    if (url.protocol !== 'https:' || !host || url.username || url.password) return false;
+    if (host.startsWith('[') || /^[0-9.]+$/.test(host) || !host.includes('.')) return false;
+    return !(host === 'localhost' || ['.localhost', '.local', '.internal'].some((s) => host.endsWith(s)));
+  } catch {
+    return false;
+  }
+}
+
+/** One attachment as docs/protocol.md "Attachments" describes it. */
+export function isValidAttachment(a: unknown): boolean {
+  if (!isPlainObject(a)) return false;
+  if (Object.keys(a).some((k) => !ATTACHMENT_KEYS.includes(k))) return false;
+  if (!['type', 'url', 'mime', 'size', 'name'].every((k) => Object.prototype.hasOwnProperty.call(a, k))) return false;
+  const int = (x: unknown, min: number, max: number) => typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
+  const { type, url, mime, size, name, width, height, durationMs, thumbUrl } = a as Record<string, unknown>;
+  if (typeof type !== 'string' || !['image', 'video', 'audio', 'file'].includes(type)) return false;
+  if (!isAttachmentUrl(url) || (thumbUrl !== undefined && !isAttachmentUrl(thumbUrl))) return false;
+  if (typeof mime !== 'string' || codePoints(mime) > 255 || !MIME.test(mime)) return false;
+  const lower = mime.toLowerCase();
+  if (type !== 'file' && !lower.startsWith(`${type}/`)) return false;
+  if (type === 'image' && lower === 'image/svg+xml') return false;
+  if (!int(size, 0, Number.MAX_SAFE_INTEGER)) return false;
+  if (typeof name !== 'string' || codePoints(name) < 1 || codePoints(name) > 255 || !FILE_NAME.test(name)) return false;
+  const visual = type === 'image' || type === 'video';
+  for (const d of [width, height]) if (d !== undefined && (!visual || !int(d, 1, 100_000))) return false;
+  if (durationMs !== undefined && ((type !== 'video' && type !== 'audio') || !int(durationMs, 0, 7 * 24 * 3600 * 1000))) return false;
+  return true;
 }
 
 /** Judges a payload for an event from the contract alone. */
@@ -261,7 +354,9 @@ export function judge(event: string, payload: unknown): Verdict {
   const spec = EVENTS[event];
   if (!spec) return 'invalid';
   const verdict = judgeSpec(spec, payload);
-  if (verdict !== 'invalid' && event === 'message:history' && isPlainObject(payload) && 'beforeSeq' in payload && 'afterSeq' in payload) return 'invalid';
+  if (verdict !== 'invalid' && (event === 'message:history' || event === 'thread:history') && isPlainObject(payload) && 'beforeSeq' in payload && 'afterSeq' in payload) return 'invalid';
+  // Threads: alsoInRoom only with threadOf.
+  if (verdict !== 'invalid' && event === 'message:send' && isPlainObject(payload) && 'alsoInRoom' in payload && !('threadOf' in payload)) return 'invalid';
   return verdict;
 }
 
@@ -274,6 +369,7 @@ export function judgeSpec(spec: EventSpec, payload: unknown): Verdict {
   for (const key of Object.keys(p)) if (!(key in spec.fields) || !Object.prototype.hasOwnProperty.call(spec.fields, key)) return 'invalid';
   for (const r of spec.required) if (!Object.prototype.hasOwnProperty.call(p, r)) return 'invalid';
   if (Object.keys(p).length < (spec.minFields ?? 0)) return 'invalid';
+  if (spec.needsContent && !('text' in p) && !(Array.isArray(p.attachments) && p.attachments.length > 0)) return 'invalid';
   for (const [key, value] of Object.entries(p)) {
     const r = checkField(spec.fields[key], value);
     if (r === 'invalid') return 'invalid';
@@ -292,14 +388,31 @@ export function judgeSpec(spec: EventSpec, payload: unknown): Verdict {
 export function mutations(base: Record<string, unknown>, spec: EventSpec): fc.Arbitrary<unknown> {
   const fields = Object.keys(spec.fields);
   const variants: Array<fc.Arbitrary<unknown>> = [
-    fc.tuple(fc.constantFrom(...fields), hostileValue).map(([f, v]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, v]])),
     fc.tuple(fc.constantFrom(...EVIL_KEYS, 'extra', 'roomid', 'RoomId', 'text '), hostileValue).map(([k, v]) => ownKeys([...Object.entries(base), [k, v]])),
-    fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...OPERATORS)).map(([f, op]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, ownKeys([[op, base[f] ?? '']])]])),
     hostileValue,
     fc.constantFrom<unknown>(null, 'string', 42, true, [], [base], '', 0),
   ];
+  // Events without fields (user:list_blocks) get only the mutations above.
+  if (fields.length > 0) {
+    variants.push(
+      fc.tuple(fc.constantFrom(...fields), hostileValue).map(([f, v]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, v]])),
+      fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...OPERATORS)).map(([f, op]) => ownKeys([...Object.entries(base).filter(([k]) => k !== f), [f, ownKeys([[op, base[f] ?? '']])]])),
+    );
+  }
   if (spec.required.length > 0) {
     variants.push(fc.constantFrom(...spec.required).map((r) => ownKeys(Object.entries(base).filter(([k]) => k !== r))));
+  }
+  // Attachments (extension): one field of one attachment made hostile, or a hostile URL or name.
+  const withAttachments = Object.entries(spec.fields).find(([, f]) => f.t === 'attachments');
+  if (withAttachments && Array.isArray(base[withAttachments[0]]) && (base[withAttachments[0]] as unknown[]).length > 0) {
+    const key = withAttachments[0];
+    const first = (base[key] as Record<string, unknown>[])[0];
+    variants.push(
+      fc
+        .tuple(fc.constantFrom(...ATTACHMENT_KEYS, 'extra', '__proto__'), fc.oneof(hostileValue, hostileUrl, fc.string({ maxLength: 300 })))
+        .map(([f, v]) => ownKeys([...Object.entries(base).filter(([k]) => k !== key), [key, [ownKeys([...Object.entries(first).filter(([k]) => k !== f), [f, v]])]]])),
+      fc.integer({ min: 11, max: 14 }).map((n) => ownKeys([...Object.entries(base).filter(([k]) => k !== key), [key, Array.from({ length: n }, () => first)]])),
+    );
   }
   return fc.oneof(...variants);
 }

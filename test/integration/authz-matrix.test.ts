@@ -28,7 +28,7 @@ import {
   roundTrip,
 } from '../helpers/chat';
 import { Manager } from 'socket.io-client';
-import { collect, request, WAIT_MS } from '../helpers/clients';
+import { collect, request, waitFor, WAIT_MS } from '../helpers/clients';
 
 type Persona = 'anonymous' | 'nonMember' | 'invited' | 'member' | 'admin' | 'owner' | 'kicked';
 type Kind = 'public' | 'private';
@@ -60,6 +60,10 @@ message:history              | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | 
 message:history              | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:send                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:send                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send thread reply    | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send thread reply    | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+thread:history               | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+thread:history               | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:read                 | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:read                 | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 message:react others'        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
@@ -88,6 +92,8 @@ GET /rooms/:id/messages      | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | 
 GET /rooms/:id/messages      | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 POST /rooms/:id/messages     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 POST /rooms/:id/messages     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /messages/:id/thread     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /messages/:id/thread     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 GET /rooms                   | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /rooms                   | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users/:id/presence      | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
@@ -96,6 +102,66 @@ PATCH /users/me              | public  | UNAUTHORIZED | ok        | ok        | 
 PATCH /users/me              | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users?prefix            | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
 GET /users?prefix            | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:block someone           | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:block someone           | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:list_blocks             | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:list_blocks             | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:unblock someone         | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+user:unblock someone         | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+PUT /users/me/blocks/:id     | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+PUT /users/me/blocks/:id     | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users/me/blocks         | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+GET /users/me/blocks         | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+DELETE /users/me/blocks/:id  | public  | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+DELETE /users/me/blocks/:id  | private | UNAUTHORIZED | ok        | ok        | ok        | ok        | ok        | ok
+dm:open one who blocks you   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+dm:open one who blocks you   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+PUT /admin/.../suspension    | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+PUT /admin/.../suspension    | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+POST /admin/.../purge        | public  | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+POST /admin/.../purge        | private | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED | UNAUTHORIZED
+room:mute a member           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:mute a member           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:mute an admin           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:mute an admin           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | FORBIDDEN
+room:unmute a member         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:unmute a member         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:ban a member            | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:ban a member            | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:ban the owner           | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+room:ban the owner           | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN | FORBIDDEN
+room:unban the kicked        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:unban the kicked        | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:slow_mode               | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:slow_mode               | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:audit                   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:audit                   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:flags                   | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:flags                   | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+message:flag others'         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:flag others'         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+room:resolve_flag            | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+room:resolve_flag            | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/mutes        | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/mutes        | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/bans         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /rooms/:id/bans         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+PUT /rooms/:id/slow-mode     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+PUT /rooms/:id/slow-mode     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/audit         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/audit         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/flags         | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+GET /rooms/:id/flags         | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | FORBIDDEN | ok        | ok        | FORBIDDEN
+POST /messages/:id/flags     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /messages/:id/flags     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send attachments     | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:send attachments     | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:delivered            | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+message:delivered            | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /rooms/:id/delivered    | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+POST /rooms/:id/delivered    | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /rooms/:id/members       | public  | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
+GET /rooms/:id/members       | private | UNAUTHORIZED | FORBIDDEN | FORBIDDEN | ok        | ok        | ok        | FORBIDDEN
 `;
 
 type Expected = 'ok' | ErrorCode | '-';
@@ -125,13 +191,16 @@ interface Fixture {
 
 describe('authorization matrix', () => {
   let t: TestApp;
-  const P = {} as Record<Exclude<Persona, 'anonymous'> | 'admin2' | 'author' | 'victim1' | 'victim2' | 'target', Person>;
+  const P = {} as Record<Exclude<Persona, 'anonymous'> | 'admin2' | 'author' | 'victim1' | 'victim2' | 'target' | 'blocker', Person>;
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-    const names = ['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked', 'admin2', 'author', 'victim1', 'victim2', 'target'] as const;
+    // Operator routes on: no user's token, whatever its role in a room, reaches them.
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN: 'operator-token-0123456789abcdef' });
+    const names = ['nonMember', 'invited', 'member', 'admin', 'owner', 'kicked', 'admin2', 'author', 'victim1', 'victim2', 'target', 'blocker'] as const;
     const people = await Promise.all(names.map(() => newPerson(t.url)));
     names.forEach((n, i) => (P[n] = people[i]));
+    // User blocks: `blocker` blocks every persona, so none may open a DM with it.
+    for (const p of PERSONAS) if (p !== 'anonymous') await ok(P.blocker.socket, 'user:block', { userId: P[p].id });
   });
   afterAll(async () => {
     closeClients();
@@ -151,7 +220,11 @@ describe('authorization matrix', () => {
       }),
       ok(P.owner.socket, 'room:invite', { roomId: room.id, userId: P.invited.id }),
     ]);
+    // A thread under the author's first message (extension: threads).
+    await ok(P.author.socket, 'message:send', { roomId: room.id, clientMsgId: cmid('thread'), text: 'a thread reply', threadOf: (theirs1 as Message).id });
     await ok(P.owner.socket, 'room:kick', { roomId: room.id, userId: P.kicked.id });
+    // Open flags on both of the author's messages, for the moderation queue's rows.
+    for (const m of [theirs1, theirs2] as Message[]) await ok(P.member.socket, 'message:flag', { messageId: m.id, reason: 'fixture' });
     return { kind, room, theirs: [theirs1 as Message, theirs2 as Message], own };
   }
 
@@ -161,6 +234,14 @@ describe('authorization matrix', () => {
     'presence:get a member', 'dm:open the owner', 'GET /rooms/:id', 'GET /rooms/:id/messages', 'GET /rooms', 'GET /users/:id/presence',
     // A profile lives on the user, not the room: only the caller's own user document changes.
     'user:update own profile', 'user:search', 'PATCH /users/me', 'GET /users?prefix',
+    'thread:history', 'GET /messages/:id/thread',
+    // Blocks live on the users, not on the room.
+    'user:block someone', 'user:list_blocks', 'user:unblock someone', 'PUT /users/me/blocks/:id', 'GET /users/me/blocks', 'DELETE /users/me/blocks/:id',
+    'dm:open one who blocks you',
+    'PUT /admin/.../suspension', 'POST /admin/.../purge',
+    // Moderation: reads, and an unmute of a member who is not muted changes nothing.
+    'room:audit', 'room:flags', 'GET /rooms/:id/audit', 'GET /rooms/:id/flags', 'room:unmute a member', 'room:ban the owner',
+    'GET /rooms/:id/members',
   ]);
   const shared = new Map<Kind, Promise<Fixture>>();
   const fixtureFor = (row: string, kind: Kind) => {
@@ -172,8 +253,9 @@ describe('authorization matrix', () => {
   /** Everything stored about the room: a refusal must leave all of it as it was. */
   async function snapshot(roomId: string) {
     const db = t.app.deps.db;
-    // Checkpoints of earlier accepted sends land now, not between two snapshots.
+    // Checkpoints of earlier accepted sends (and delivery receipts) land now, not between two snapshots.
     await t.app.chat.counters.settle();
+    await t.app.chat.delivery.settle();
     const sorted = async (name: string, filter: Record<string, unknown>) =>
       (await db.collection(name).find(filter).toArray()).sort((a, b) => String(a._id).localeCompare(String(b._id)));
     return {
@@ -181,6 +263,10 @@ describe('authorization matrix', () => {
       memberships: await sorted('memberships', { roomId }),
       access: await sorted('room_access', { roomId }),
       messages: await sorted('messages', { roomId }),
+      threads: await sorted('threads', { roomId }),
+      audit: await sorted('moderation_audit', { roomId }),
+      flags: await sorted('moderation_flags', { roomId }),
+      flagQueue: await db.collection('moderation_flag_queues').findOne({ _id: roomId as any }),
     };
   }
 
@@ -231,6 +317,36 @@ describe('authorization matrix', () => {
     return res.body?.error?.code ?? `status ${res.status}`;
   };
 
+  const victimOf = (p: Persona) => (p === 'admin' ? P.victim2.id : P.victim1.id);
+
+  /** Both victims are muted (by the owner and by the admin). */
+  const victimsMuted = async (fx: Fixture) => {
+    for (const v of [P.victim1, P.victim2]) {
+      const m = await t.app.chat.repos.memberships.get(fx.room.id, v.id);
+      expect(new Date(m!.mutedUntil!).getTime()).toBeGreaterThan(Date.now());
+      expect((await request(v.socket, 'message:send', { roomId: fx.room.id, clientMsgId: cmid('muted'), text: 'muted' })).error?.code).toBe('FORBIDDEN');
+    }
+  };
+  /** Both victims are out of the room and banned until a time to come. */
+  const victimsBanned = async (fx: Fixture) => {
+    for (const v of [P.victim1, P.victim2]) {
+      expect(await t.app.chat.repos.memberships.get(fx.room.id, v.id)).toBeNull();
+      const ban = await t.app.chat.repos.roomAccess.get(fx.room.id, v.id);
+      expect(ban?.kind).toBe('banned');
+      expect(new Date(ban!.until!).getTime()).toBeGreaterThan(Date.now());
+    }
+  };
+  /** The flag on the author's first message gathers the fixture's report and one per persona that may flag. */
+  const flaggedBy = async (fx: Fixture, okPersonas: Persona[]) => {
+    const flag = await t.app.chat.repos.moderation.getFlag(fx.theirs[0].id);
+    const expected = new Set([P.member.id, ...okPersonas.map((p) => P[p as Exclude<Persona, 'anonymous'>].id)]);
+    expect(flag!.reports.map((r) => r.userId).sort()).toEqual([...expected].sort());
+  };
+  const slowModeSet = async (fx: Fixture) => {
+    // The owner acted last (the table's order).
+    expect((await t.app.chat.repos.rooms.findById(fx.room.id))?.slowModeSeconds).toBe(60);
+  };
+
   /** How each row acts as a persona. */
   const ACT: Record<string, (fx: Fixture, p: Persona) => Promise<string>> = {
     'room:join': (fx, p) => socketOutcome(p, 'room:join', { roomId: fx.room.id }),
@@ -246,6 +362,9 @@ describe('authorization matrix', () => {
     'message:history': (fx, p) => socketOutcome(p, 'message:history', { roomId: fx.room.id }),
     'message:send': (fx, p) => socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), text: `sent by ${p}` }),
     'message:read': (fx, p) => socketOutcome(p, 'message:read', { roomId: fx.room.id, seq: 1000 }),
+    'message:send thread reply': (fx, p) => socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), text: `thread reply by ${p}`, threadOf: fx.theirs[0].id }),
+    'thread:history': (fx, p) => socketOutcome(p, 'thread:history', { messageId: fx.theirs[0].id }),
+    'GET /messages/:id/thread': (fx, p) => restOutcome(p, 'GET', `/api/v1/messages/${encodeURIComponent(fx.theirs[0].id)}/thread`),
     "message:react others'": (fx, p) => socketOutcome(p, 'message:react', { messageId: fx.theirs[0].id, emoji: '👍', add: true }),
     "message:edit others'": (fx, p) => socketOutcome(p, 'message:edit', { messageId: fx.theirs[0].id, text: `edited by ${p}` }),
     'message:edit own': (fx, p) => socketOutcome(p, 'message:edit', { messageId: fx.own[p]!.id, text: `edited by ${p}` }),
@@ -265,6 +384,56 @@ describe('authorization matrix', () => {
     'PATCH /users/me': (fx, p) => restOutcome(p, 'PATCH', '/api/v1/users/me', { statusText: `${fx.kind} rest ${p}` }),
     'user:search': (_fx, p) => socketOutcome(p, 'user:search', { prefix: P.owner.username.slice(0, 3) }),
     'GET /users?prefix': (_fx, p) => restOutcome(p, 'GET', `/api/v1/users?prefix=${P.owner.username.slice(0, 3)}`),
+    // User blocks: anyone signed in manages its own list; there is no one else's to name.
+    'user:block someone': (_fx, p) => socketOutcome(p, 'user:block', { userId: P.target.id }),
+    'user:list_blocks': (_fx, p) => socketOutcome(p, 'user:list_blocks', {}),
+    'user:unblock someone': (_fx, p) => socketOutcome(p, 'user:unblock', { userId: P.target.id }),
+    'PUT /users/me/blocks/:id': (_fx, p) => restOutcome(p, 'PUT', `/api/v1/users/me/blocks/${P.target.id}`),
+    'GET /users/me/blocks': (_fx, p) => restOutcome(p, 'GET', '/api/v1/users/me/blocks'),
+    'DELETE /users/me/blocks/:id': (_fx, p) => restOutcome(p, 'DELETE', `/api/v1/users/me/blocks/${P.target.id}`),
+    'dm:open one who blocks you': (_fx, p) => socketOutcome(p, 'dm:open', { userId: P.blocker.id }),
+    // Operator routes take the operator token only: a user may not suspend or purge anyone (the author's messages stay).
+    'PUT /admin/.../suspension': (_fx, p) => restOutcome(p, 'PUT', `/api/v1/admin/users/${P.author.id}/suspension`),
+    'POST /admin/.../purge': (_fx, p) => restOutcome(p, 'POST', `/api/v1/admin/users/${P.author.id}/messages/purge`),
+    // Moderation (extension). The owner and the admin each act on their own victim, as with kicks.
+    'room:mute a member': (fx, p) => socketOutcome(p, 'room:mute', { roomId: fx.room.id, userId: victimOf(p), durationSeconds: 600 }),
+    'room:mute an admin': (fx, p) => socketOutcome(p, 'room:mute', { roomId: fx.room.id, userId: P.admin2.id, durationSeconds: 600 }),
+    'room:unmute a member': (fx, p) => socketOutcome(p, 'room:unmute', { roomId: fx.room.id, userId: P.victim1.id }),
+    'room:ban a member': (fx, p) => socketOutcome(p, 'room:ban', { roomId: fx.room.id, userId: victimOf(p), durationSeconds: 600 }),
+    'room:ban the owner': (fx, p) => socketOutcome(p, 'room:ban', { roomId: fx.room.id, userId: P.owner.id }),
+    'room:unban the kicked': (fx, p) => socketOutcome(p, 'room:unban', { roomId: fx.room.id, userId: P.kicked.id }),
+    'room:slow_mode': (fx, p) => socketOutcome(p, 'room:slow_mode', { roomId: fx.room.id, seconds: p === 'admin' ? 30 : 60 }),
+    'room:audit': (fx, p) => socketOutcome(p, 'room:audit', { roomId: fx.room.id }),
+    'room:flags': (fx, p) => socketOutcome(p, 'room:flags', { roomId: fx.room.id }),
+    "message:flag others'": (fx, p) => socketOutcome(p, 'message:flag', { messageId: fx.theirs[0].id, reason: `by ${p}` }),
+    'room:resolve_flag': (fx, p) => socketOutcome(p, 'room:resolve_flag', { roomId: fx.room.id, messageId: fx.theirs[p === 'admin' ? 1 : 0].id, action: 'dismiss' }),
+    'POST /rooms/:id/mutes': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/mutes`, { userId: victimOf(p), durationSeconds: 600 }),
+    'POST /rooms/:id/bans': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/bans`, { userId: victimOf(p), durationSeconds: 600 }),
+    'PUT /rooms/:id/slow-mode': (fx, p) => restOutcome(p, 'PUT', `/api/v1/rooms/${fx.room.id}/slow-mode`, { seconds: p === 'admin' ? 30 : 60 }),
+    'GET /rooms/:id/audit': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/audit`),
+    'GET /rooms/:id/flags': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/flags`),
+    'POST /messages/:id/flags': (fx, p) => restOutcome(p, 'POST', `/api/v1/messages/${encodeURIComponent(fx.theirs[0].id)}/flags`, { reason: `by ${p}` }),
+    // Extensions (attachments, delivery receipts).
+    'message:send attachments': (fx, p) =>
+      socketOutcome(p, 'message:send', { roomId: fx.room.id, clientMsgId: cmid(p), attachments: [{ type: 'file', url: `https://files.example.com/${p}.pdf`, mime: 'application/pdf', size: 1, name: `${p}.pdf` }] }),
+    'message:delivered': (fx, p) => socketOutcome(p, 'message:delivered', { roomId: fx.room.id, seq: 1000 }),
+    'POST /rooms/:id/delivered': (fx, p) => restOutcome(p, 'POST', `/api/v1/rooms/${fx.room.id}/delivered`, { seq: 1000 }),
+    'GET /rooms/:id/members': (fx, p) => restOutcome(p, 'GET', `/api/v1/rooms/${fx.room.id}/members`),
+  };
+
+  /** The stored block list of each persona that succeeded names the target (or no longer does). */
+  const blocksTarget = (expected: boolean) => async (_fx: Fixture, okPersonas: Persona[]) => {
+    for (const p of okPersonas) {
+      const { blocked } = await t.app.chat.repos.blocks.get(P[p as Exclude<Persona, 'anonymous'>].id);
+      expect(blocked.includes(P.target.id), `${p} blocks the target`).toBe(expected);
+    }
+  };
+
+  /** Each persona that may acknowledge delivery has its delivered position at the room's lastSeq (after the checkpoint). */
+  const deliveredUpTo = async (fx: Fixture, okPersonas: Persona[]) => {
+    await t.app.chat.delivery.settle();
+    const room = await t.app.chat.repos.rooms.findById(fx.room.id);
+    for (const p of okPersonas) expect((await t.app.chat.repos.memberships.get(fx.room.id, P[p as Exclude<Persona, 'anonymous'>].id))?.lastDeliveredSeq, p).toBe(room!.lastSeq);
   };
 
   /** Each persona's stored status line is the one it set itself, nobody else's. */
@@ -277,6 +446,40 @@ describe('authorization matrix', () => {
 
   /** What the successful calls of a row must have done (refusals are covered by the snapshot). */
   const EFFECT: Record<string, (fx: Fixture, okPersonas: Persona[]) => Promise<void>> = {
+    'user:block someone': blocksTarget(true),
+    'user:unblock someone': blocksTarget(false),
+    'PUT /users/me/blocks/:id': blocksTarget(true),
+    'DELETE /users/me/blocks/:id': blocksTarget(false),
+    // Refused: no direct room was created for any of them.
+    'PUT /admin/.../suspension': async () => {
+      expect(t.app.revocation.isSuspended(P.author.id)).toBe(false);
+    },
+    'dm:open one who blocks you': async () => {
+      expect(await t.app.chat.userRooms.of(P.blocker.id)).toEqual([]);
+    },
+    'room:mute a member': victimsMuted,
+    'POST /rooms/:id/mutes': victimsMuted,
+    'room:mute an admin': async (fx) => {
+      expect((await t.app.chat.repos.memberships.get(fx.room.id, P.admin2.id))?.mutedUntil).toBeTruthy();
+    },
+    'room:ban a member': victimsBanned,
+    'POST /rooms/:id/bans': victimsBanned,
+    'room:unban the kicked': async (fx) => {
+      expect(await t.app.chat.repos.roomAccess.get(fx.room.id, P.kicked.id)).toBeNull();
+    },
+    'room:slow_mode': slowModeSet,
+    'PUT /rooms/:id/slow-mode': slowModeSet,
+    "message:flag others'": flaggedBy,
+    'POST /messages/:id/flags': flaggedBy,
+    'room:resolve_flag': async (fx) => {
+      for (const m of fx.theirs) expect((await t.app.chat.repos.moderation.getFlag(m.id))?.status).toBe('resolved');
+    },
+    'message:delivered': deliveredUpTo,
+    'POST /rooms/:id/delivered': deliveredUpTo,
+    'message:send attachments': async (fx, okPersonas) => {
+      const urls = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.flatMap((m) => (m.attachments ?? []).map((a) => a.url));
+      expect(urls.sort()).toEqual(okPersonas.map((p) => `https://files.example.com/${p}.pdf`).sort());
+    },
     'user:update own profile': ownStatus('socket'),
     'PATCH /users/me': ownStatus('rest'),
     'room:join': async (fx) => {
@@ -315,6 +518,14 @@ describe('authorization matrix', () => {
       const texts = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.map((m) => m.text);
       expect(texts.filter((x) => x.startsWith('sent by ')).sort()).toEqual(okPersonas.map((p) => `sent by ${p}`).sort());
     },
+    'message:send thread reply': async (fx, okPersonas) => {
+      const replies = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.filter((m) => m.text.startsWith('thread reply by '));
+      expect(replies.map((m) => m.text).sort()).toEqual(okPersonas.map((p) => `thread reply by ${p}`).sort());
+      expect(replies.every((m) => m.threadOf === fx.theirs[0].id)).toBe(true);
+      // The fixture's reply and one per success, in the thread's index and the parent's summary.
+      expect((await t.app.chat.repos.threads.get(fx.theirs[0].id))?.seqs).toHaveLength(okPersonas.length + 1);
+      expect((await t.app.chat.repos.messages.findById(fx.theirs[0].id))?.thread?.replyCount).toBe(okPersonas.length + 1);
+    },
     'POST /rooms/:id/messages': async (fx, okPersonas) => {
       const texts = (await t.app.chat.repos.messages.page(fx.room.id, { limit: 100 })).items.map((m) => m.text);
       expect(texts.filter((x) => x.startsWith('posted by ')).sort()).toEqual(okPersonas.map((p) => `posted by ${p}`).sort());
@@ -342,7 +553,7 @@ describe('authorization matrix', () => {
 
   it('the matrix covers every client event and REST endpoint of the contract', () => {
     const socketEvents = new Set([...EXPECTED.keys()].filter((r) => !r.includes('/')).map((r) => r.split(' ')[0]));
-    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search']) {
+    for (const e of ['room:join', 'room:leave', 'room:invite', 'room:kick', 'room:set_role', 'room:list', 'room:members', 'dm:open', 'message:send', 'message:edit', 'message:delete', 'message:react', 'message:history', 'message:read', 'presence:get', 'typing:start', 'user:update', 'user:search', 'thread:history', 'user:block', 'user:unblock', 'user:list_blocks', 'room:mute', 'room:unmute', 'room:ban', 'room:unban', 'room:slow_mode', 'room:audit', 'room:flags', 'room:resolve_flag', 'message:flag', 'message:delivered']) {
       expect(socketEvents.has(e), e).toBe(true);
     }
     expect(Object.keys(ACT).sort()).toEqual([...EXPECTED.keys()].sort());
@@ -379,7 +590,7 @@ describe('authorization matrix', () => {
     });
   }
 
-  it('broadcasts of a room reach its members only: messages, edits, typing, read state, presence, profile updates', async () => {
+  it('broadcasts of a room reach its members only: messages, edits, typing, read and delivery state, presence, profile updates', async () => {
     const fx = await fixture('private');
     // A member of this room only: its presence concerns the room's members and nobody else.
     const flapper = await newPerson(t.url);
@@ -388,7 +599,7 @@ describe('authorization matrix', () => {
       const inRoom = (event: string) => (payload: { roomId?: string; userId?: string; id?: string }) => {
         if (payload.roomId === fx.room.id || (event === 'presence:updated' && payload.userId === flapper.id) || (event === 'user:updated' && payload.id === flapper.id)) seen.push(event);
       };
-      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'presence:updated', 'room:member_joined', 'user:updated']) P[p].socket.on(event, inRoom(event));
+      for (const event of ['message:new', 'message:updated', 'typing', 'read:updated', 'delivery:updated', 'presence:updated', 'room:member_joined', 'user:updated']) P[p].socket.on(event, inRoom(event));
       return { p, seen };
     });
     await ok(P.owner.socket, 'room:invite', { roomId: fx.room.id, userId: flapper.id });
@@ -397,6 +608,10 @@ describe('authorization matrix', () => {
     await ok(P.author.socket, 'message:edit', { messageId: m.id, text: 'for members, edited' });
     await ok(P.author.socket, 'typing:start', { roomId: fx.room.id });
     await ok(P.member.socket, 'message:read', { roomId: fx.room.id, seq: m.seq });
+    // Announced after the interval: the owner's copy says it went out (one emit to the room).
+    const announced = waitFor(P.owner.socket, 'delivery:updated', (u: { roomId: string }) => u.roomId === fx.room.id);
+    await ok(P.member.socket, 'message:delivered', { roomId: fx.room.id, seq: m.seq });
+    await announced;
     await ok(flapper.socket, 'user:update', { displayName: 'Flapper' });
     const offline = collect(P.member.socket, 'presence:updated');
     flapper.socket.close();
@@ -404,7 +619,7 @@ describe('authorization matrix', () => {
     while (!offline.some((x) => x.userId === flapper.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     // Everything above was emitted by now; each watcher's own round trip is behind it.
     await Promise.all(watchers.map(({ p }) => roundTrip(P[p].socket)));
-    const everything = ['message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing', 'user:updated'];
+    const everything = ['delivery:updated', 'message:new', 'message:updated', 'presence:updated', 'read:updated', 'room:member_joined', 'typing', 'user:updated'];
     for (const { p, seen } of watchers) {
       const kinds = [...new Set(seen)].sort();
       expect(kinds, `${p} received`).toEqual(['member', 'admin', 'owner'].includes(p) ? everything : []);

@@ -41,7 +41,7 @@ async function expectExact(url: string, a: TestUser, b: TestUser, roomId: string
   expect(forA).toMatchObject({ lastSeq: 5, lastReadSeq: 5, unreadCount: 0, lastMessage: last });
   expect(forB).toMatchObject({ lastSeq: 5, lastReadSeq: 4, unreadCount: 1, lastMessage: last });
   expect((await ok(bs, 'room:join', { roomId })).lastSeq).toBe(5);
-  expect(await ok(bs, 'message:read', { roomId, seq: 100 })).toEqual({ lastReadSeq: 5, unreadCount: 0 });
+  expect(await ok(bs, 'message:read', { roomId, seq: 100 })).toEqual({ lastReadSeq: 5, unreadCount: 0, unreadMentions: 0 });
   // The next seq follows the last acked one: no hole, no reuse.
   expect((await sendMessage(bs, roomId, 'six')).seq).toBe(6);
 }

@@ -43,6 +43,7 @@ describe('chat: room:list', () => {
       role: 'owner',
       lastReadSeq: 0,
       unreadCount: 0,
+      unreadMentions: 0,
       lastMessage: null,
     });
     // Own messages never count as unread: sending marks the room read up to it.
@@ -52,13 +53,14 @@ describe('chat: room:list', () => {
       role: 'owner',
       lastReadSeq: 2,
       unreadCount: 0,
+      unreadMentions: 0,
       lastMessage: last,
     });
     expectMessage(aPage.items[0].lastMessage, last);
 
     const bPage = await ok<ListPage>(b.socket, 'room:list', {});
     expect(bPage.items).toHaveLength(1);
-    expectSummary(bPage.items[0], { ...busy, lastSeq: 2, role: 'member', lastReadSeq: 0, unreadCount: 2, lastMessage: last });
+    expectSummary(bPage.items[0], { ...busy, lastSeq: 2, role: 'member', lastReadSeq: 0, unreadCount: 2, unreadMentions: 0, lastMessage: last });
   });
 
   it('lastMessage is the current state of the newest message (after edit, reaction and delete)', async () => {

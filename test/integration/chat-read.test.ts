@@ -46,7 +46,7 @@ describe('chat: read state', () => {
     const outsider = await person();
     const strays = collect(outsider.socket, 'read:updated');
     const seen = Promise.all([a.socket, b2, c.socket].map((s) => readUpdated(s, room.id)));
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 3 })).toEqual({ ok: true, data: { lastReadSeq: 3, unreadCount: 2 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 3 })).toEqual({ ok: true, data: { lastReadSeq: 3, unreadCount: 2, unreadMentions: 0 } });
     for (const p of await seen) expect(p).toEqual({ roomId: room.id, userId: b.id, lastReadSeq: 3 });
     expect(await summary(b.socket, room.id)).toMatchObject({ lastReadSeq: 3, unreadCount: 2 });
     expect(await summary(b2, room.id)).toMatchObject({ lastReadSeq: 3, unreadCount: 2 });
@@ -62,9 +62,9 @@ describe('chat: read state', () => {
     await ok(b.socket, 'message:read', { roomId: room.id, seq: 4 });
     await toFour;
     const seen = eventsUntil(a.socket, 'read:updated');
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 2 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1 } });
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 4 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1 } });
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 0 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 2 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1, unreadMentions: 0 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 4 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1, unreadMentions: 0 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 0 })).toEqual({ ok: true, data: { lastReadSeq: 4, unreadCount: 1, unreadMentions: 0 } });
     expect(await summary(b.socket, room.id)).toMatchObject({ lastReadSeq: 4, unreadCount: 1 });
     // Moving forward is announced: that announcement is the first a gets after the backward moves.
     await ok(b.socket, 'message:read', { roomId: room.id, seq: 5 });
@@ -74,20 +74,20 @@ describe('chat: read state', () => {
   it('a seq above the room’s lastSeq is clamped to lastSeq', async () => {
     const { a, b, room } = await setup();
     const seen = readUpdated(a.socket, room.id);
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 999 })).toEqual({ ok: true, data: { lastReadSeq: 5, unreadCount: 0 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 999 })).toEqual({ ok: true, data: { lastReadSeq: 5, unreadCount: 0, unreadMentions: 0 } });
     expect(await seen).toEqual({ roomId: room.id, userId: b.id, lastReadSeq: 5 });
     // New messages are unread again, counted from the clamped point.
     await sendMessage(a.socket, room.id, 'six');
     await sendMessage(a.socket, room.id, 'seven');
     expect(await summary(b.socket, room.id)).toMatchObject({ lastSeq: 7, lastReadSeq: 5, unreadCount: 2 });
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 6 })).toEqual({ ok: true, data: { lastReadSeq: 6, unreadCount: 1 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 6 })).toEqual({ ok: true, data: { lastReadSeq: 6, unreadCount: 1, unreadMentions: 0 } });
   });
 
   it('reading in an empty room stays at 0', async () => {
     const [a, b] = await Promise.all([person(), person()]);
     const room = await createRoom(a.socket, { type: 'public' });
     await ok(b.socket, 'room:join', { roomId: room.id });
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 10 })).toEqual({ ok: true, data: { lastReadSeq: 0, unreadCount: 0 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 10 })).toEqual({ ok: true, data: { lastReadSeq: 0, unreadCount: 0, unreadMentions: 0 } });
   });
 
   it('sending marks the room read up to the sent message for the sender', async () => {
@@ -96,7 +96,7 @@ describe('chat: read state', () => {
     const m = await sendMessage(b.socket, room.id, 'my reply');
     expect(m.seq).toBe(6);
     expect(await summary(b.socket, room.id)).toMatchObject({ lastSeq: 6, lastReadSeq: 6, unreadCount: 0 });
-    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 1 })).toEqual({ ok: true, data: { lastReadSeq: 6, unreadCount: 0 } });
+    expect(await request(b.socket, 'message:read', { roomId: room.id, seq: 1 })).toEqual({ ok: true, data: { lastReadSeq: 6, unreadCount: 0, unreadMentions: 0 } });
   });
 
   it('a member who joins late starts with lastReadSeq at the room\'s lastSeq: only later messages are unread', async () => {

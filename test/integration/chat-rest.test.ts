@@ -95,7 +95,7 @@ describe('chat: REST API', () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ items: expect.any(Array), nextCursor: null });
       expect(res.body.items.map((r: Room) => r.id)).toEqual(rooms.map((r) => r.id));
-      for (const item of res.body.items) expectSummary(item, { role: 'owner', lastReadSeq: 0, unreadCount: 0, lastMessage: null });
+      for (const item of res.body.items) expectSummary(item, { role: 'owner', lastReadSeq: 0, unreadCount: 0, unreadMentions: 0, lastMessage: null });
       expect(res.body).toEqual(await ok(a.socket, 'room:list', {}));
       const p1 = await api(t.url, 'GET', '/api/v1/rooms?limit=2', { token: a.token });
       expect(p1.body.items.map((r: Room) => r.id)).toEqual(rooms.slice(0, 2).map((r) => r.id));

@@ -58,7 +58,7 @@ describe('chat: rooms', () => {
       expect(Date.parse(room.createdAt)).toBeGreaterThanOrEqual(before - 1000);
       expect(Date.parse(room.createdAt)).toBeLessThanOrEqual(Date.now() + 1000);
       const members = await ok<{ items: Member[]; nextCursor: string | null }>(a.socket, 'room:members', { roomId: room.id });
-      expect(members).toEqual({ items: [{ userId: a.id, role: 'owner', joinedAt: isoDate(), online: true }], nextCursor: null });
+      expect(members).toEqual({ items: [{ userId: a.id, role: 'owner', joinedAt: isoDate(), online: true, lastReadSeq: 0, lastDeliveredSeq: 0 }], nextCursor: null });
       expectIso(members.items[0].joinedAt);
     });
 
@@ -499,7 +499,7 @@ describe('chat: rooms', () => {
   });
 
   describe('room:members', () => {
-    it('lists { userId, role, joinedAt, online }: online follows connected sockets', async () => {
+    it('lists { userId, role, joinedAt, online, lastReadSeq, lastDeliveredSeq }: online follows connected sockets', async () => {
       const [a, b] = await Promise.all([person(), person()]);
       const never = await registerUser(t.url); // registered, never connected
       const room = await createRoom(a.socket, { type: 'private', memberIds: [b.id, never.id] });
@@ -507,9 +507,9 @@ describe('chat: rooms', () => {
       expect(page.nextCursor).toBeNull();
       const byId = Object.fromEntries(page.items.map((m) => [m.userId, m]));
       expect(page.items).toHaveLength(3);
-      expect(byId[a.id]).toEqual({ userId: a.id, role: 'owner', joinedAt: isoDate(), online: true });
-      expect(byId[b.id]).toEqual({ userId: b.id, role: 'member', joinedAt: isoDate(), online: true });
-      expect(byId[never.id]).toEqual({ userId: never.id, role: 'member', joinedAt: isoDate(), online: false });
+      expect(byId[a.id]).toEqual({ userId: a.id, role: 'owner', joinedAt: isoDate(), online: true, lastReadSeq: 0, lastDeliveredSeq: 0 });
+      expect(byId[b.id]).toEqual({ userId: b.id, role: 'member', joinedAt: isoDate(), online: true, lastReadSeq: 0, lastDeliveredSeq: 0 });
+      expect(byId[never.id]).toEqual({ userId: never.id, role: 'member', joinedAt: isoDate(), online: false, lastReadSeq: 0, lastDeliveredSeq: 0 });
       for (const m of page.items) expectIso(m.joinedAt);
     });
 

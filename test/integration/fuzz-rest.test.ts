@@ -9,8 +9,8 @@ import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
-import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
-import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec } from '../helpers/fuzz';
+import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, ok, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
+import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec, ATTACHMENT } from '../helpers/fuzz';
 
 interface Reply {
   status: number;
@@ -58,7 +58,30 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/users/:p/presence',
   'PATCH /api/v1/users/me',
   'GET /api/v1/users',
+  'GET /api/v1/messages/:p/thread',
+  'GET /api/v1/users/me/blocks',
+  'PUT /api/v1/users/me/blocks/:p',
+  'DELETE /api/v1/users/me/blocks/:p',
+  // Operator routes (OPERATOR_TOKEN is set for this suite).
+  'GET /api/v1/admin/users/:p/suspension',
+  'PUT /api/v1/admin/users/:p/suspension',
+  'DELETE /api/v1/admin/users/:p/suspension',
+  'POST /api/v1/admin/users/:p/messages/purge',
+  // Extensions (moderation).
+  'POST /api/v1/rooms/:p/mutes',
+  'DELETE /api/v1/rooms/:p/mutes/:p',
+  'POST /api/v1/rooms/:p/bans',
+  'DELETE /api/v1/rooms/:p/bans/:p',
+  'PUT /api/v1/rooms/:p/slow-mode',
+  'GET /api/v1/rooms/:p/audit',
+  'GET /api/v1/rooms/:p/flags',
+  'POST /api/v1/rooms/:p/flags/:p/resolve',
+  'POST /api/v1/messages/:p/flags',
+  // Extension (delivery receipts).
+  'POST /api/v1/rooms/:p/delivered',
+  'GET /api/v1/rooms/:p/members',
 ];
+const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 
 /** Whether a (normalized) path names a contract route; literals match case-insensitively and a trailing slash is ignored, as Express routes do. */
 function isContractRoute(method: string, pathname: string): boolean {
@@ -90,6 +113,7 @@ describe('fuzz: REST endpoints', () => {
   let msg: Message;
   let before: unknown;
   let requests = 0;
+  let memberId = '';
 
   async function stored() {
     const db = t.app.deps.db;
@@ -99,11 +123,20 @@ describe('fuzz: REST endpoints', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages') };
+    return {
+      users: await all('users'),
+      rooms: await all('rooms'),
+      memberships: await all('memberships'),
+      access: await all('room_access'),
+      messages: await all('messages'),
+      threads: await all('threads'),
+      blocks: await all('user_blocks'),
+      moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
+    };
   }
 
   beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
+    t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN });
     actor = await newPerson(t.url);
     room = await createRoom(actor.socket, { type: 'public', name: 'rest fuzz' });
     msg = await sendMessage(actor.socket, room.id, 'target');
@@ -120,8 +153,12 @@ describe('fuzz: REST endpoints', () => {
       base: () => ({ type: 'private', name: 'fuzzed', memberIds: [] }),
     };
     BODIES[`POST /api/v1/rooms/:roomId/messages`] = {
-      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' } }, required: ['clientMsgId', 'text'], writes: true },
-      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id }),
+      spec: { fields: { clientMsgId: str(1, 64), text: str(1, 4000), replyTo: { t: 'id' }, threadOf: { t: 'id' }, alsoInRoom: { t: 'bool' }, attachments: { t: 'attachments' } }, required: ['clientMsgId'], writes: true, needsContent: true },
+      base: () => ({ clientMsgId: 'fz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true, attachments: [ATTACHMENT] }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/delivered'] = {
+      spec: { fields: { seq: { t: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } }, required: ['seq'], writes: true },
+      base: () => ({ seq: 1 }),
     };
     BODIES['PATCH /api/v1/users/me'] = {
       spec: { fields: PROFILE_FIELDS, required: [], writes: true, minFields: 1 },
@@ -130,6 +167,32 @@ describe('fuzz: REST endpoints', () => {
     BODIES['POST /api/v1/auth/logout'] = {
       spec: { fields: { everywhere: { t: 'bool' } }, required: [], writes: true },
       base: () => ({ everywhere: true }),
+    };
+    // Moderation (extension): the actor owns the room; the bodies aim at a real member and message.
+    const member = await newPerson(t.url);
+    await ok(member.socket, 'room:join', { roomId: room.id });
+    memberId = member.id;
+    const modReason = str(1, 500);
+    const duration = { t: 'int', min: 1, max: 365 * 24 * 3600 } as const;
+    BODIES['POST /api/v1/rooms/:roomId/mutes'] = {
+      spec: { fields: { userId: { t: 'id' }, durationSeconds: duration, reason: modReason }, required: ['userId', 'durationSeconds'], writes: true },
+      base: () => ({ userId: memberId, durationSeconds: 60, reason: 'fuzz' }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/bans'] = {
+      spec: { fields: { userId: { t: 'id' }, durationSeconds: duration, reason: modReason }, required: ['userId'], writes: true },
+      base: () => ({ userId: memberId, durationSeconds: 60, reason: 'fuzz' }),
+    };
+    BODIES['PUT /api/v1/rooms/:roomId/slow-mode'] = {
+      spec: { fields: { seconds: { t: 'int', min: 0, max: 6 * 3600 }, reason: modReason }, required: ['seconds'], writes: true },
+      base: () => ({ seconds: 5, reason: 'fuzz' }),
+    };
+    BODIES['POST /api/v1/messages/:messageId/flags'] = {
+      spec: { fields: { reason: modReason }, required: ['reason'], writes: true },
+      base: () => ({ reason: 'fuzz' }),
+    };
+    BODIES['POST /api/v1/rooms/:roomId/flags/:messageId/resolve'] = {
+      spec: { fields: { action: { t: 'enum', values: ['dismiss', 'delete', 'mute', 'ban'] }, durationSeconds: duration, note: modReason }, required: ['action'], writes: true },
+      base: () => ({ action: 'dismiss', note: 'fuzz' }),
     };
     before = await stored();
   });
@@ -147,7 +210,7 @@ describe('fuzz: REST endpoints', () => {
     expect((await call(t.url, 'GET', '/api/v1/me', { token: actor.token })).status).toBe(200);
   });
 
-  const pathOf = (route: string) => route.split(' ')[1].replace(':roomId', room.id);
+  const pathOf = (route: string) => route.split(' ')[1].replace(':roomId', room.id).replace(':messageId', encodeURIComponent(msg.id));
   const methodOf = (route: string) => route.split(' ')[0];
   // Logout revokes: it gets a throwaway token of a user that is not the actor.
   const tokenFor = (route: string) => (route.endsWith('/logout') ? signToken(crypto.randomBytes(12).toString('hex')) : route.includes('/auth/') ? null : actor.token);
@@ -212,7 +275,7 @@ describe('fuzz: REST endpoints', () => {
     fc.constantFrom('1', '0', '-1', '1e2', '0x10', '101', '100', '50', ' 5', '5 ', '١', '9007199254740993', '', 'null', '[object Object]', '%00', '%', '%E0%A4%A'),
   );
   const queryKey = fc.oneof(
-    fc.constantFrom('limit', 'cursor', 'prefix', 'prefix[$regex]', 'beforeSeq', 'afterSeq', 'limit[$gt]', 'limit[]', 'cursor[$ne]', 'afterSeq[$where]', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a.b'),
+    fc.constantFrom('limit', 'cursor', 'prefix', 'prefix[$regex]', 'beforeSeq', 'afterSeq', 'excludeThreadReplies', 'excludeThreadReplies[$ne]', 'limit[$gt]', 'limit[]', 'cursor[$ne]', 'afterSeq[$where]', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a.b'),
     fc.constantFrom(...OPERATORS),
     fc.string({ maxLength: 12 }),
   );
@@ -233,6 +296,11 @@ describe('fuzz: REST endpoints', () => {
       (_p: string, q: string) => `/api/v1/me?${q}`,
       (_p: string, q: string) => `/api/v1/users?${q}`,
       (_p: string, q: string) => `/api/v1/users?prefix=${actor.username.slice(0, 3)}&${q}`,
+      (p: string, q: string) => `/api/v1/messages/${p}/thread?${q}`,
+      (_p: string, q: string) => `/api/v1/messages/${encodeURIComponent(msg.id)}/thread?${q}`,
+      (_p: string, q: string) => `/api/v1/users/me/blocks?${q}`,
+      (p: string, q: string) => `/api/v1/rooms/${p}/members?${q}`,
+      (_p: string, q: string) => `/api/v1/rooms/${room.id}/members?${q}`,
     ];
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, async (i, p, q) => {
@@ -243,6 +311,43 @@ describe('fuzz: REST endpoints', () => {
         if (problem) throw new Error(`GET ${path}: ${problem}`);
       }),
       { numRuns: runs(500), seed: seed() + 12, endOnFailure: true },
+    );
+  }, fuzzTimeout());
+
+  it('user blocks: hostile path parameters on PUT/DELETE /users/me/blocks/:userId are refused, never 500, nothing stored', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('PUT', 'DELETE'), pathParam, query, async (m, p, q) => {
+        requests += 1;
+        const path = `/api/v1/users/me/blocks/${p}?${q}`;
+        const r = await call(t.url, m, path, { token: actor.token });
+        const problem = errorProblem(r);
+        if (problem) throw new Error(`${m} ${path}: ${problem}`);
+        // No such user (or not an id at all): PUT is refused; DELETE of a block that is not there succeeds and changes nothing.
+        if (m === 'PUT') expect(r.status, `${m} ${path}`).toBeGreaterThanOrEqual(400);
+      }),
+      { numRuns: runs(200), seed: seed() + 15, endOnFailure: true },
+    );
+  }, fuzzTimeout());
+
+  it('operator routes: hostile path parameters and tokens get a contract status, never 500', async () => {
+    const routes = [
+      ['GET', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['PUT', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['DELETE', (p: string) => `/api/v1/admin/users/${p}/suspension`],
+      ['POST', (p: string) => `/api/v1/admin/users/${p}/messages/purge`],
+    ] as const;
+    const token = fc.oneof(fc.constant(OPERATOR_TOKEN), fc.constant(null), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x21-\x7e]+$/.test(s)));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: routes.length - 1 }), pathParam, query, token, async (i, p, q, tok) => {
+        requests += 1;
+        const [method, path] = routes[i];
+        const r = await call(t.url, method, `${path(p)}?${q}`, { token: tok });
+        const problem = errorProblem(r);
+        if (problem) throw new Error(`${method} ${path(p)}: ${problem}`);
+        // Without the operator token: 401 (a path that cannot be percent-decoded may be refused first, 400).
+        if (tok !== OPERATOR_TOKEN) expect(decodable(path(p)) ? [401] : [400, 401], `${method} ${path(p)} without the operator token`).toContain(r.status);
+      }),
+      { numRuns: runs(200), seed: seed() + 16, endOnFailure: true },
     );
   }, fuzzTimeout());
 

@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, connectUser, createRoom, ERROR_CODES, newPerson, ok, registerUser, sendMessage, sleep, type Message, type Person, type Room, type TestUser } from '../helpers/chat';
 import { until } from '../helpers/cluster';
 import { connect, request, type Ack, type Client } from '../helpers/clients';
-import { clientView, describe as show, EVENTS, hostileValue, jsonSize, judge, mutations, nest, fuzzTimeout, printable, report, runs, seed, settledHeap, unknownEvent } from '../helpers/fuzz';
+import { ATTACHMENT, clientView, describe as show, EVENTS, hostileValue, jsonSize, judge, mutations, nest, fuzzTimeout, printable, report, runs, seed, settledHeap, unknownEvent } from '../helpers/fuzz';
 
 const EVENT_NAMES = Object.keys(EVENTS);
 
@@ -54,18 +54,32 @@ describe('fuzz: socket events', () => {
       'room:list': { limit: 10 },
       'room:members': { roomId: room.id, limit: 10 },
       'dm:open': { userId: other.id },
-      'message:send': { roomId: room.id, clientMsgId: 'fuzz-1', text: 'hello', replyTo: msg.id },
+      'message:send': { roomId: room.id, clientMsgId: 'fuzz-1', text: 'hello', replyTo: msg.id, threadOf: msg.id, alsoInRoom: true, attachments: [ATTACHMENT] },
       'message:edit': { messageId: msg.id, text: 'edited' },
       'message:delete': { messageId: msg.id },
       'message:react': { messageId: msg.id, emoji: '👍', add: true },
-      'message:history': { roomId: room.id, afterSeq: 0, limit: 5 },
+      'message:history': { roomId: room.id, afterSeq: 0, limit: 5, excludeThreadReplies: true },
+      'thread:history': { messageId: msg.id, afterSeq: 0, limit: 5 },
       'message:read': { roomId: room.id, seq: 1 },
+      'message:delivered': { roomId: room.id, seq: 1 },
       'presence:get': { userIds: [other.id] },
       'auth:refresh': { token: actor.token },
       'typing:start': { roomId: room.id },
       'typing:stop': { roomId: room.id },
       'user:update': { displayName: 'Fuzz', avatarUrl: 'https://example.com/a.png', statusText: 'fuzzing' },
       'user:search': { prefix: actor.username.slice(0, 3), limit: 5 },
+      'user:block': { userId: other.id },
+      'user:unblock': { userId: other2.id },
+      'user:list_blocks': {},
+      'room:mute': { roomId: priv.id, userId: other2.id, durationSeconds: 60, reason: 'fuzz' },
+      'room:unmute': { roomId: priv.id, userId: other2.id, reason: 'fuzz' },
+      'room:ban': { roomId: priv.id, userId: other2.id, durationSeconds: 60, reason: 'fuzz' },
+      'room:unban': { roomId: priv.id, userId: other2.id, reason: 'fuzz' },
+      'room:slow_mode': { roomId: room.id, seconds: 5, reason: 'fuzz' },
+      'room:audit': { roomId: room.id, limit: 5 },
+      'room:flags': { roomId: room.id, limit: 5 },
+      'message:flag': { messageId: msg.id, reason: 'fuzz' },
+      'room:resolve_flag': { roomId: room.id, messageId: msg.id, action: 'dismiss', note: 'fuzz' },
     })[event]!;
 
   /** Everything stored, except what presence legitimately moves (users.lastSeenAt). */
@@ -77,7 +91,17 @@ describe('fuzz: socket events', () => {
       (await db.collection(name).find({}).toArray())
         .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
         .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return { users: await all('users'), rooms: await all('rooms'), memberships: await all('memberships'), access: await all('room_access'), messages: await all('messages') };
+    return {
+      users: await all('users'),
+      rooms: await all('rooms'),
+      memberships: await all('memberships'),
+      access: await all('room_access'),
+      messages: await all('messages'),
+      // Moderation: the audit log, its counters, flags and their queues.
+      threads: await all('threads'),
+      blocks: await all('user_blocks'),
+      moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
+    };
   }
 
   /** Sends one request on the actor's socket (reconnecting if a previous case closed it). */

@@ -162,7 +162,7 @@ describe('sdk: against one server', () => {
     for (let i = 1; i <= 12; i++) await alice.client.send(roomId, `h${i}`);
     await until(() => bob.client.unreadCount(roomId) === 12, 5000, 'unread 12');
     const read = await bob.client.markRead(roomId, 10);
-    expect(read).toEqual({ ok: true, data: { lastReadSeq: 10, unreadCount: 2 } });
+    expect(read).toEqual({ ok: true, data: { lastReadSeq: 10, unreadCount: 2, unreadMentions: 0 } });
     expect(bob.client.unreadCount(roomId)).toBe(2);
 
     const pager = bob.client.history(roomId, 5);
@@ -177,6 +177,23 @@ describe('sdk: against one server', () => {
     const forward: number[] = [];
     for await (const page of bob.client.pagesAfter(roomId, 4, 3)) forward.push(...page.map((m) => m.seq));
     expect(forward).toEqual(range(5, 12));
+  });
+
+  it('threads and mentions (extension): send a thread reply, page the thread, see unreadMentions', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    const room = await alice.client.createRoom('public', 'sdk threads');
+    const roomId = room.ok ? room.data.id : '';
+    await bob.client.joinRoom(roomId);
+    const parent = await alice.client.send(roomId, 'parent');
+    if (!parent.ok) throw new Error(parent.error.message);
+    const reply = await bob.client.send(roomId, `@${alice.username} sure`, { threadOf: parent.data.id, alsoInRoom: true });
+    expect(reply).toMatchObject({ ok: true, data: { threadOf: parent.data.id, alsoInRoom: true, mentions: [alice.user.id] } });
+    const page = await alice.client.threadPage(parent.data.id);
+    expect(page).toMatchObject({ ok: true, data: { items: [{ text: `@${alice.username} sure` }], hasMore: false } });
+    const rooms = await alice.client.listRooms();
+    expect(rooms.ok && rooms.data.items.find((r) => r.id === roomId)?.unreadMentions).toBe(1);
+    expect(await alice.client.markRead(roomId, 2)).toEqual({ ok: true, data: { lastReadSeq: 2, unreadCount: 0, unreadMentions: 0 } });
   });
 
   it('presence and typing reach the other member', async () => {
@@ -212,6 +229,61 @@ describe('sdk: against one server', () => {
     expect(await alice.client.updateProfile({ avatarUrl: 'javascript:alert(1)' })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     const found = await bob.client.searchUsers(alice.username.toUpperCase());
     expect(found).toEqual({ ok: true, data: { items: [updated.ok && updated.data], nextCursor: null } });
+  });
+
+  it('blocks: block, listBlocks and unblock; a blocked user gets FORBIDDEN BLOCKED from openDm', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    expect(await alice.client.listBlocks()).toEqual({ ok: true, data: [] });
+    expect(await alice.client.block(bob.user.id)).toEqual({ ok: true, data: {} });
+    expect(await alice.client.listBlocks()).toEqual({ ok: true, data: [bob.user.id] });
+    expect(await bob.client.openDm(alice.user.id)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'BLOCKED' } } });
+    expect(await alice.client.block(alice.user.id)).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(await alice.client.unblock(bob.user.id)).toEqual({ ok: true, data: {} });
+    expect(await alice.client.listBlocks()).toEqual({ ok: true, data: [] });
+    expect((await bob.client.openDm(alice.user.id)).ok).toBe(true);
+  });
+
+  it('delivery receipts: markDelivered batches a room\'s receipts into one request with the highest seq; the sender sees delivery:updated', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url);
+    const dm = await alice.client.openDm(bob.user.id);
+    const roomId = dm.ok ? dm.data.id : '';
+    for (let i = 1; i <= 5; i++) expect((await alice.client.send(roomId, `m${i}`)).ok).toBe(true);
+    const handled = async () => (await t.app.deps.metrics.eventsHandled.get()).values.filter((v) => v.labels.event === 'message:delivered').reduce((n, v) => n + v.value, 0);
+    const before = await handled();
+    const updates: Array<{ roomId: string; items: Array<{ userId: string; lastDeliveredSeq: number }> }> = [];
+    alice.client.on('delivery:updated', (u) => updates.push(u));
+    for (let i = 1; i <= 5; i++) bob.client.markDelivered(roomId, i);
+    bob.client.markDelivered(roomId, 3);
+    await until(() => updates.some((u) => u.items.some((i) => i.userId === bob.user.id && i.lastDeliveredSeq === 5)), 10_000, 'delivery:updated');
+    expect((await handled()) - before).toBe(1);
+    const members = await bob.client.request('room:members', { roomId });
+    expect(members.ok && members.data.items.find((m) => m.userId === bob.user.id)).toMatchObject({ lastDeliveredSeq: 5, lastReadSeq: 0 });
+  });
+
+  it('attachments: send carries them, with or without text', async () => {
+    const alice = await newUser(t.url);
+    const room = await alice.client.createRoom('private', 'sdk files');
+    const file = { type: 'file' as const, url: 'https://files.example.com/a.pdf', mime: 'application/pdf', size: 10, name: 'a.pdf' };
+    const only = await alice.client.send(room.ok ? room.data.id : '', '', { attachments: [file] });
+    expect(only).toMatchObject({ ok: true, data: { text: '', attachments: [file] } });
+    const refused = await alice.client.send(room.ok ? room.data.id : '', '', { attachments: [{ ...file, url: 'http://files.example.com/a.pdf' }] });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+  });
+
+  it('deliveryReceipts: on, the SDK acknowledges what arrives by itself', async () => {
+    const alice = await newUser(t.url);
+    const bob = await newUser(t.url, { deliveryReceipts: true });
+    const dm = await alice.client.openDm(bob.user.id);
+    const roomId = dm.ok ? dm.data.id : '';
+    const seen: number[] = [];
+    alice.client.on('delivery:updated', (u) => {
+      for (const i of u.items) if (i.userId === bob.user.id) seen.push(i.lastDeliveredSeq);
+    });
+    for (let i = 1; i <= 3; i++) await alice.client.send(roomId, `m${i}`);
+    await until(() => seen.includes(3), 10_000, 'delivery:updated for seq 3');
+    expect([...seen].sort((x, y) => x - y)).toEqual(seen);
   });
 
   it('a DM is the same room each time', async () => {

@@ -5,7 +5,9 @@ import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../server/src/config';
 import { defineModels } from '../../server/src/data/models';
-import { connectMongo } from '../../server/src/data/mongo';
+import { connectMongo, isFerretDb } from '../../server/src/data/mongo';
+import { createDocLock } from '../../server/src/data/doc-lock';
+import { createMessageUpdatesChannel } from '../../server/src/data/message-updates.channel';
 import { createPresenceStore } from '../../server/src/data/presence-stores';
 import { createRedis, redisReady } from '../../server/src/data/redis';
 import { createRepositories } from '../../server/src/data/repositories';
@@ -64,6 +66,9 @@ export async function startWorkers(config: Config, opts: WorkersOptions = {}): P
     ledger: redisDeliveryLedger(redis, config.workers.queuePrefix),
     metrics,
     ...deliveriesFromConfig(config, metrics, log, opts.provider),
+    // Purges announce their deletes to the API nodes (publish only) and take the API's message locks.
+    messageUpdates: createMessageUpdatesChannel(redis, config.redisKeyPrefix, log),
+    docLock: createDocLock(redis, await isFerretDb(db).catch(() => true), config.redisKeyPrefix),
   });
   const bull = startBullmqWorkers(config, handlers, metrics, log);
   await scheduleRetention(queues, config);

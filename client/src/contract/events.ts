@@ -2,7 +2,7 @@
 // Event maps for the typed Socket.IO server: emit/on are checked against them.
 // Payloads from clients are `unknown` on purpose: types do not replace validation.
 import type { AckCallback } from './ack';
-import type { MessageDto, PresenceStatus, UserDto } from './dto';
+import type { DeliveryPosition, MessageDto, PresenceStatus, UserDto } from './dto';
 
 export type ClientCommand =
   | 'room:create'
@@ -11,6 +11,15 @@ export type ClientCommand =
   | 'room:invite'
   | 'room:kick'
   | 'room:set_role'
+  | 'room:mute'
+  | 'room:unmute'
+  | 'room:ban'
+  | 'room:unban'
+  | 'room:slow_mode'
+  | 'room:audit'
+  | 'room:flags'
+  | 'room:resolve_flag'
+  | 'message:flag'
   | 'room:list'
   | 'room:members'
   | 'dm:open'
@@ -20,9 +29,14 @@ export type ClientCommand =
   | 'message:react'
   | 'message:history'
   | 'message:read'
+  | 'thread:history'
+  | 'message:delivered'
   | 'presence:get'
   | 'user:update'
   | 'user:search'
+  | 'user:block'
+  | 'user:unblock'
+  | 'user:list_blocks'
   | 'auth:refresh'
   | 'typing:start'
   | 'typing:stop';
@@ -40,6 +54,8 @@ export interface ServerToClientEvents {
   'room:invited': (p: { roomId: string; by: string }) => void;
   typing: (p: { roomId: string; userId: string; typing: boolean }) => void;
   'read:updated': (p: { roomId: string; userId: string; lastReadSeq: number }) => void;
+  /** Extension (delivery receipts): members' delivered positions that moved, at most one event per room per interval. */
+  'delivery:updated': (p: { roomId: string; items: DeliveryPosition[] }) => void;
   'presence:updated': (p: { userId: string; status: PresenceStatus; lastSeenAt: string | null }) => void;
   'session:expired': (p: Record<string, never>) => void;
   /** Extension (profiles): a user's profile changed; to everyone sharing a room with it and its own sockets. */
@@ -56,6 +72,8 @@ export interface InterServerEvents {
   'membership:forget': (roomId: string, userId: string) => void;
   /** A user's rooms changed: drop the user's entry from the per-node room-list cache. */
   'user-rooms:forget': (userId: string) => void;
+  /** A user's block lists changed: drop the user's entry from the per-node block cache. */
+  'blocks:forget': (userId: string) => void;
   /** A message was edited, deleted or reacted to: update the newest-page cache (`v` orders updates). */
   'history:updated': (message: MessageDto, v: number) => void;
 }

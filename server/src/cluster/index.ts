@@ -9,6 +9,7 @@ import type { RedisPresenceStore } from '../data/presence-redis.store';
 import type { PresenceStore } from '../data/presence.store';
 import type { MembershipCache } from '../domain/membership-cache';
 import type { HistoryCache } from '../domain/messages/history-cache';
+import type { BlockCache } from '../domain/users/blocks';
 import { noPeers, type Peers } from '../domain/peers';
 import type { PresenceService } from '../domain/presence/presence.service';
 import type { UserRooms } from '../domain/rooms/user-rooms';
@@ -25,6 +26,8 @@ export interface ClusterLocal {
   userRooms: UserRooms;
   membershipCache: MembershipCache;
   historyCache: HistoryCache;
+  /** Who blocks whom, per node (domain/users/blocks.ts). */
+  blockCache: Pick<BlockCache, 'forgetLocal' | 'clear'>;
   /** A message stored by another node, for this node's sockets. */
   peerMessage(message: MessageDto): void;
 }
@@ -85,6 +88,8 @@ export function createCluster(deps: Deps, io: AppServer, presenceStore?: Presenc
         // A kick, leave or role change on one node must not be served from another's cache.
         membershipChanged: (roomId, userId) => io.serverSideEmit('membership:forget', roomId, userId),
         userRoomsChanged: (userId) => io.serverSideEmit('user-rooms:forget', userId),
+        // A block must filter deliveries on every node, not only where it was made.
+        blocksChanged: (userId) => io.serverSideEmit('blocks:forget', userId),
         // Every node keeps the newest page of active rooms: edits, deletes and reactions reach all of them.
         historyUpdated: (m, v) => io.serverSideEmit('history:updated', m, v),
         linked: () => link?.isUp() ?? true,
@@ -114,6 +119,7 @@ export function createCluster(deps: Deps, io: AppServer, presenceStore?: Presenc
       io.on('membership:forget', (roomId, userId) => local.membershipCache.forgetLocal(roomId, userId));
       io.on('user-rooms:forget', (userId) => local.userRooms.cache.forgetLocal(userId));
       io.on('history:updated', (m, v) => local.historyCache.applyUpdate(m, v));
+      io.on('blocks:forget', (userId) => local.blockCache.forgetLocal(userId));
       const hb = startHeartbeat({
         store,
         log,
@@ -127,6 +133,7 @@ export function createCluster(deps: Deps, io: AppServer, presenceStore?: Presenc
       adapter.onRecovered(() => {
         hb.requestResync();
         local.historyCache.clear();
+        local.blockCache.clear();
         const run: Promise<void> = resyncRooms(io, local.userRooms, log)
           .catch((err: unknown) => log.warn({ err }, 'room resync failed'))
           .finally(() => {

@@ -1,6 +1,8 @@
 // The data layer of one node, opened in order: models and indexes, the repositories,
 // the one-off migration, the document lock and the room counters.
 import type { Deps } from '../deps';
+import { createDeliveryMarks, type DeliveryMarks } from './delivery-marks';
+import { createMemoryDeliveryStore, createRedisDeliveryStore } from './delivery-marks.store';
 import { createDocLock, type DocLock } from './doc-lock';
 import { defineModels, ensureIndexes } from './models';
 import { isFerretDb } from './mongo';
@@ -14,6 +16,8 @@ export interface Data {
   /** Room lastSeq and senders' read marks, checkpointed to the database late (room-counters.ts). */
   counters: RoomCounters;
   docLock: DocLock;
+  /** Extension (delivery receipts): members' delivered seqs, checkpointed to the memberships late. */
+  delivery: DeliveryMarks;
   /** The database applies updates as read-modify-write and serves only `_id` from an index. */
   ferret: boolean;
 }
@@ -40,5 +44,13 @@ export async function openData(deps: Pick<Deps, 'db' | 'redis' | 'config' | 'log
     writeGate,
     ...deps.config.counters,
   });
-  return { repos, counters, docLock, ferret };
+  const delivery = createDeliveryMarks({
+    store: deps.redis ? createRedisDeliveryStore({ redis: deps.redis, keyPrefix: deps.config.redisKeyPrefix }) : createMemoryDeliveryStore(),
+    repos,
+    docLock,
+    log: deps.log.child({ component: 'delivery' }),
+    writeGate,
+    ...deps.config.delivery.checkpoint,
+  });
+  return { repos, counters, docLock, ferret, delivery };
 }

@@ -39,6 +39,8 @@ export interface RoomCounters {
   overlayRooms<T extends RoomDoc>(rooms: T[]): Promise<T[]>;
   /** A user's memberships with the marks made by sending applied; `rooms` as from overlayRooms. */
   overlayMemberships<T extends MembershipDoc>(userId: string, memberships: T[], rooms: RoomDoc[]): Promise<T[]>;
+  /** The read marks members of a room made by sending (pending or checkpointed); `room` as from overlayRooms. */
+  senderMarks(room: RoomDoc): Promise<Map<string, number>>;
   /** The lastSeq to allocate the next seq from (the room document is read only when nobody knows it). */
   lastSeq(roomId: string): Promise<number>;
   /** Writes up to one batch of checkpoints; resolves how many rooms were written. */
@@ -155,6 +157,12 @@ export function createRoomCounters(opts: RoomCountersOptions): RoomCounters {
         const mark = Math.max(pending.get(m.roomId) ?? 0, checkpointed.get(m.roomId) ?? 0);
         return mark > m.lastReadSeq ? { ...m, lastReadSeq: mark } : m;
       });
+    },
+
+    async senderMarks(room) {
+      const marks = await store.roomMarks(room._id);
+      for (const [userId, seq] of Object.entries(room.senderMarks ?? {})) marks.set(userId, Math.max(marks.get(userId) ?? 0, seq));
+      return marks;
     },
 
     async lastSeq(roomId) {

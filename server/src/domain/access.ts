@@ -4,7 +4,15 @@ import type { MembershipDoc, RoomDoc } from '../data/models';
 import type { Repositories } from '../data/repositories';
 import type { RoomCounters } from '../data/room-counters';
 import { errors } from '../errors';
-import type { MembershipCache } from './membership-cache';
+import type { MembershipCache, MemberState } from './membership-cache';
+
+/** What a send checks: the member's role and mute, and the room's slow mode. */
+export interface SendState extends MemberState {
+  slowModeMs: number;
+}
+
+/** A mute or ban whose `until` has passed is no mute or ban: expiry needs no TTL index. */
+export const activeUntil = (until: Date | null | undefined, now = Date.now()): Date | null => (until && until.getTime() > now ? until : null);
 
 export interface MemberContext {
   room: RoomDoc;
@@ -33,11 +41,38 @@ export function createAccess(repos: Repositories, cache: MembershipCache, counte
       // NOT_FOUND from FORBIDDEN.
       const membership = await repos.memberships.get(roomId, userId);
       if (membership) {
-        cache.set(roomId, userId, membership.role);
+        cache.set(roomId, userId, membership.role, activeUntil(membership.mutedUntil));
         return membership.role;
       }
       if (!(await repos.rooms.findById(roomId))) throw errors.notFound('room');
       throw errors.forbidden('not a member of this room');
+    },
+
+    /**
+     * memberRole() plus the member's mute and the room's slow mode, for the send path: cache
+     * hits, else the membership and the room by `_id` (read together, only what is missing).
+     */
+    async sendState(roomId: string, userId: string): Promise<SendState> {
+      let member = cache.member(roomId, userId);
+      let slowModeMs = cache.slowMode(roomId);
+      if (member && slowModeMs !== null) return { ...member, slowModeMs };
+      const needRoom = slowModeMs === null;
+      const [membership, room] = await Promise.all([member ? null : repos.memberships.get(roomId, userId), needRoom ? repos.rooms.findById(roomId) : null]);
+      if (!member) {
+        if (!membership) {
+          // The room is read only to tell NOT_FOUND from FORBIDDEN (as memberRole).
+          if (!(room ?? (needRoom ? null : await repos.rooms.findById(roomId)))) throw errors.notFound('room');
+          throw errors.forbidden('not a member of this room');
+        }
+        const mutedUntil = activeUntil(membership.mutedUntil);
+        cache.set(roomId, userId, membership.role, mutedUntil);
+        member = { role: membership.role, mutedUntil: mutedUntil?.getTime() ?? null };
+      }
+      if (slowModeMs === null) {
+        slowModeMs = (room?.slowModeSeconds ?? 0) * 1000;
+        cache.setSlowMode(roomId, slowModeMs);
+      }
+      return { ...member, slowModeMs };
     },
 
     async room(roomId: string): Promise<RoomDoc> {
@@ -51,7 +86,7 @@ export function createAccess(repos: Repositories, cache: MembershipCache, counte
       const [room, membership] = await Promise.all([repos.rooms.findById(roomId), repos.memberships.get(roomId, userId)]);
       if (!room) throw errors.notFound('room');
       if (!membership) throw errors.forbidden('not a member of this room');
-      cache.set(roomId, userId, membership.role);
+      cache.set(roomId, userId, membership.role, activeUntil(membership.mutedUntil));
       const [exactRoom] = await counters.overlayRooms([room]);
       const [exactMembership] = await counters.overlayMemberships(userId, [membership], [exactRoom]);
       return { room: exactRoom, membership: exactMembership };

@@ -15,6 +15,18 @@ export interface AuthSuspiciousData {
   blockedForMs: number;
 }
 
+/** A report on a message (domain/moderation/flags.service.ts). */
+export interface ModerationFlaggedData {
+  roomId: string;
+  messageId: string;
+  senderId: string;
+  reporterId: string;
+  reason: string;
+  /** Reports on the message in this round (1 for the first). */
+  reportCount: number;
+  message: MessageDto;
+}
+
 /** Every outbound event type and its `data`. */
 export interface DomainEventData {
   /** A message was stored (once per message, however often the send is retried). */
@@ -25,6 +37,8 @@ export interface DomainEventData {
   'room.member_left': { roomId: string; userId: string };
   /** A login block: the account or the address was blocked after too many failures. */
   'auth.suspicious': AuthSuspiciousData;
+  /** A member flagged a message (moderation): once per report, for an external review service. */
+  'moderation.flagged': ModerationFlaggedData;
 }
 
 export type DomainEventType = keyof DomainEventData;

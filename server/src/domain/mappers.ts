@@ -30,7 +30,7 @@ export function toMessageDto(m: MessageDoc): MessageDto {
     // defineProperty: an emoji named "__proto__" is a key like any other, not a prototype.
     if (Array.isArray(users) && users.length > 0) Object.defineProperty(reactions, emoji, { value: users, enumerable: true, writable: true, configurable: true });
   }
-  return {
+  const dto: MessageDto = {
     id: m._id,
     roomId: m.roomId,
     seq: m.seq,
@@ -43,8 +43,21 @@ export function toMessageDto(m: MessageDoc): MessageDto {
     deletedAt: iso(m.deletedAt),
     reactions,
   };
+  // Extensions (mentions, threads): present only when set, so other messages keep their shape.
+  if (m.mentions && m.mentions.length > 0) dto.mentions = m.mentions;
+  if (m.threadOf) dto.threadOf = m.threadOf;
+  if (m.threadOf && m.alsoInRoom) dto.alsoInRoom = true;
+  if (m.thread && m.thread.replyCount > 0) {
+    dto.threadReplyCount = m.thread.replyCount;
+    dto.threadLastReplyAt = iso(m.thread.lastReplyAt)!;
+    dto.threadParticipants = m.thread.participants;
+  }
+  // Extension (attachments): present only when the message has any.
+  if (Array.isArray(m.attachments) && m.attachments.length > 0) dto.attachments = m.attachments.map((a) => ({ ...a }));
+  return dto;
 }
 
-export function toMemberDto(m: MembershipDoc, online: boolean): MemberDto {
-  return { userId: m.userId, role: m.role as Role, joinedAt: iso(m.joinedAt)!, online };
+/** `positions`: read and delivered seqs with the exact marks applied (domain/messages/delivery.service.ts). */
+export function toMemberDto(m: MembershipDoc, online: boolean, positions: Pick<MemberDto, 'lastReadSeq' | 'lastDeliveredSeq'>): MemberDto {
+  return { userId: m.userId, role: m.role as Role, joinedAt: iso(m.joinedAt)!, online, lastReadSeq: positions.lastReadSeq, lastDeliveredSeq: positions.lastDeliveredSeq };
 }

@@ -10,6 +10,8 @@ export interface Peers {
   membershipChanged(roomId: string, userId: string): void;
   /** A user's rooms changed: drop them from every node's room-list cache. */
   userRoomsChanged(userId: string): void;
+  /** A user's block lists changed: drop them from every node's block cache. */
+  blocksChanged(userId: string): void;
   /** A message was edited, deleted or reacted to (`v` orders updates): every node's newest-page cache. */
   historyUpdated(message: MessageDto, v: number): void;
   /** False while the other nodes' updates cannot reach this node (link down). */
@@ -20,6 +22,7 @@ export const noPeers: Peers = {
   messageStored: () => {},
   membershipChanged: () => {},
   userRoomsChanged: () => {},
+  blocksChanged: () => {},
   historyUpdated: () => {},
   linked: () => true,
 };

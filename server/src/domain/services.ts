@@ -12,7 +12,9 @@ import { toMessageDto } from './mappers';
 import { MembershipCache } from './membership-cache';
 import { HistoryCache } from './messages/history-cache';
 import { createHistoryReader, type HistoryReader } from './messages/history-reader';
+import { createDeliveryService, type DeliveryService } from './messages/delivery.service';
 import { createMessageService, type MessageService } from './messages/message.service';
+import { createMentions } from './messages/mentions';
 import type { DomainEvents } from './events';
 import type { Notifier } from './notifier';
 import type { Peers } from './peers';
@@ -24,15 +26,34 @@ import { UserRoomsCache } from './user-rooms-cache';
 import { createUserService, type UserService, type UserServiceDeps } from './users/user.service';
 import { createUsernamePolicy } from './users/username-policy';
 import { createProfileService, type ProfileService } from './users/profile.service';
+import { createSlowModeGate } from '../data/slow-mode.store';
+import { createAuditLog, type AuditLog } from './moderation/audit-log';
+import { createFlagsService, type FlagsService } from './moderation/flags.service';
+import { createModerationService, type ModerationService } from './moderation/moderation.service';
+import { createSendGate } from './moderation/send-gate';
 import { createUsernameIndex } from './users/username-index';
+import { BlockCache, createBlockService, type BlockService } from './users/blocks';
 
 export interface Services {
   users: UserService;
   profiles: ProfileService;
   rooms: RoomService;
   messages: MessageService;
+  /** Extension (delivery receipts). */
+  delivery: DeliveryService;
   presence: PresenceService;
   typing: TypingService;
+  blocks: BlockService;
+  moderation: ModerationService;
+  flags: FlagsService;
+}
+
+/** User blocks: built before the emitter, which filters deliveries with them (blocks.filter). */
+export function createBlocks(deps: Pick<Deps, 'config' | 'redis'>, data: Data, peers: Peers): { service: BlockService; cache: BlockCache } {
+  const { config, redis } = deps;
+  const cache = new BlockCache(peers);
+  const limiter = createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}blocks`, points: config.limits.blockChangesPerWindow, windowMs: config.limits.blockWindowMs });
+  return { cache, service: createBlockService({ repos: data.repos, docLock: data.docLock, cache, limiter, maxBlocked: config.limits.maxBlocked }) };
 }
 
 export interface History {
@@ -71,6 +92,10 @@ export interface DomainDeps {
   events: DomainEvents;
   presenceStore: PresenceStore;
   peers: Peers;
+  /** From createBlocks. */
+  blocks: BlockService;
+  /** Operator suspensions (the revocation store): login refuses a suspended user. */
+  isSuspended?: (userId: string) => boolean;
 }
 
 export interface Domain {
@@ -79,6 +104,8 @@ export interface Domain {
   userRooms: UserRooms;
   /** Who is a member of which room, per node; invalidated across nodes. */
   membershipCache: MembershipCache;
+  /** Rooms' audit logs: `record()` is how other areas log a moderation action. */
+  audit: AuditLog;
   /** Stops the services' timers. */
   close(): void;
 }
@@ -105,7 +132,7 @@ function accountDefences({ config, redis }: Pick<Deps, 'config' | 'redis'>): Pic
   };
 }
 
-export function createServices({ deps, data, history, notifier, events, presenceStore, peers }: DomainDeps): Domain {
+export function createServices({ deps, data, history, notifier, events, presenceStore, peers, blocks, isSuspended }: DomainDeps): Domain {
   const { repos, counters, docLock } = data;
   const { config, redis } = deps;
   const { limits } = config;
@@ -119,10 +146,49 @@ export function createServices({ deps, data, history, notifier, events, presence
     notifier,
     offlineGraceMs: config.presence.offlineGraceMs,
     docLock,
+    warm: blocks.warm,
   });
   const usernames = createUsernameIndex({ repos, docLock, buckets: data.ferret });
+  const audit = createAuditLog({ repos, docLock });
+  const delivery = createDeliveryService({
+    access,
+    store: data.delivery.store,
+    notifier,
+    updateIntervalMs: config.delivery.updateIntervalMs,
+    onError: (err) => deps.log.warn({ err }, 'delivery:updated failed'),
+  });
+  const rooms = createRoomService({
+    repos,
+    access,
+    notifier,
+    events,
+    presence,
+    joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
+    docLock,
+    userRooms,
+    blocks,
+    audit,
+    positions: (room, members) => delivery.positions(room, members),
+  });
+  const messages = createMessageService({
+    repos,
+    access,
+    notifier,
+    events,
+    sendLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
+    docLock,
+    onStored: () => deps.metrics.messagesStored.inc(),
+    history: history.reader,
+    sendAdmission: deps.admission,
+    historyCache: history.cache,
+    mentions: createMentions({ repos, docLock, membershipCache, candidates: (keys) => usernames.candidates(keys) }),
+    blocks,
+    sendGate: createSendGate(createSlowModeGate(redis, config.redisKeyPrefix)),
+    audit,
+  });
+  const moderation = createModerationService({ repos, access, docLock, audit, rooms });
   const services: Services = {
-    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, ...accountDefences(deps) }),
+    users: createUserService({ repos, tokens: deps.tokens, events, usernameIndex: usernames, isSuspended, ...accountDefences(deps) }),
     profiles: createProfileService({
       repos,
       docLock,
@@ -133,37 +199,32 @@ export function createServices({ deps, data, history, notifier, events, presence
       searchLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}user-search`, points: limits.searchesPerWindow, windowMs: limits.searchWindowMs }),
     }),
     presence,
-    rooms: createRoomService({
+    rooms,
+    messages,
+    typing: createTypingService(access, notifier, config.typing, blocks.warm),
+    blocks,
+    moderation,
+    flags: createFlagsService({
       repos,
       access,
-      notifier,
-      events,
-      presence,
-      joinLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}join`, points: limits.joinsPerWindow, windowMs: limits.joinWindowMs }),
       docLock,
-      userRooms,
-    }),
-    messages: createMessageService({
-      repos,
-      access,
-      notifier,
       events,
-      sendLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}send`, points: limits.messagesPerWindow, windowMs: limits.messageWindowMs }),
-      docLock,
-      onStored: () => deps.metrics.messagesStored.inc(),
-      history: history.reader,
-      sendAdmission: deps.admission,
-      historyCache: history.cache,
+      audit,
+      messages,
+      moderation,
+      flagLimiter: createLimiter(redis, { keyPrefix: `${config.redisKeyPrefix}flag`, points: limits.flagsPerWindow, windowMs: limits.flagWindowMs }),
     }),
-    typing: createTypingService(access, notifier, config.typing),
+    delivery,
   };
   return {
     services,
     userRooms,
     membershipCache,
+    audit,
     close() {
       presence.close();
       services.typing.close();
+      delivery.close();
     },
   };
 }

@@ -14,20 +14,26 @@ import { buildOpenApi } from './openapi';
 import { requestContext } from './request-context';
 import { requireAuth } from './route';
 import { authRouter } from './routers/auth.router';
+import { moderationRouter } from './routers/moderation.router';
+import { receiptsRouter } from './routers/receipts.router';
 import { roomsRouter } from './routers/rooms.router';
 import { sessionsRouter } from './routers/sessions.router';
 import { usersRouter } from './routers/users.router';
+import { adminRouter } from './routers/admin.router';
+import type { OperatorService } from '../domain/admin/operator.service';
 import { webClientRouter } from './web-client';
 
 export interface ApiDeps {
   deps: Pick<Deps, 'config' | 'log' | 'metrics' | 'tokens' | 'isDraining' | 'admission'>;
   services: Services;
   revocation: Revocation;
+  /** Operator controls, served under /api/v1/admin when OPERATOR_TOKEN is set. */
+  operator: OperatorService;
   /** Readiness checks by dependency name. */
   checks: Record<string, () => Promise<boolean>>;
 }
 
-export function mountApi(api: Express, { deps, services, revocation, checks }: ApiDeps): void {
+export function mountApi(api: Express, { deps, services, revocation, operator, checks }: ApiDeps): void {
   const { config, log, metrics, tokens } = deps;
   api.disable('x-powered-by');
   // req.ip trusts exactly as many X-Forwarded-For hops as the socket limits do.
@@ -41,11 +47,14 @@ export function mountApi(api: Express, { deps, services, revocation, checks }: A
   api.get('/api/v1/openapi.json', (_req, res) => res.json(openApi));
   api.use('/api/v1', admissionMiddleware(deps.admission));
   api.use('/api/v1', sessionsRouter(tokens, revocation));
+  if (config.operatorToken) api.use('/api/v1', adminRouter(operator, config.operatorToken));
   const chat = express.Router();
   chat.use(authRouter(services));
   chat.use(requireAuth(tokens));
   chat.use(usersRouter(services));
   chat.use(roomsRouter(services));
+  chat.use(moderationRouter(services));
+  chat.use(receiptsRouter(services));
   api.use('/api/v1', chat);
   if (config.webClient.enabled) api.use(webClientRouter(config.webClient.dir, log));
   api.use(notFoundRoute);

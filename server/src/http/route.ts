@@ -40,3 +40,10 @@ export function queryInts(query: Request['query'], names: string[]): Record<stri
   }
   return out;
 }
+
+/** As queryInts, for booleans: only the strings `true` and `false` become booleans. */
+export function queryBools(query: Record<string, unknown>, names: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...query };
+  for (const name of names) if (out[name] === 'true' || out[name] === 'false') out[name] = out[name] === 'true';
+  return out;
+}

@@ -9,16 +9,24 @@ import { noDomainEvents, type DomainEvent, type DomainEventData, type DomainEven
 import type { PresenceStore } from '../data/presence.store';
 import { startInProcessJobs } from './in-process';
 import { createOutboxEnqueuer } from './enqueue-outbox';
-import { freshEventId, jobOptions, jobsEnabled, LEDGER_TTL_MS, messageCreatedEventId, QUEUES } from './queues';
+import { freshEventId, jobOptions, jobsEnabled, LEDGER_TTL_MS, messageCreatedEventId, purgeJobId, QUEUES, type RetentionJob } from './queues';
+import type { PurgeQueue } from '../domain/admin/operator.service';
+import type { DocLock } from '../data/doc-lock';
+import type { MessageUpdatesChannel } from '../data/message-updates.channel';
 
 export interface JobsProducer {
   events: DomainEvents;
+  /** Operator purges (issue 15): on the retention queue, run by the workers (or in-process). */
+  purges: PurgeQueue;
   close(): Promise<void>;
 }
 
 export interface JobsProducerOptions {
   /** Zero-config mode: the server's presence store, asked by the in-process notification job. */
   presence?: Pick<PresenceStore, 'onlineOf'>;
+  /** Zero-config mode: where in-process purges announce their deletes, and the server's document lock. */
+  messageUpdates?: Pick<MessageUpdatesChannel, 'publish'>;
+  docLock?: DocLock;
 }
 
 /** Longer than this and the send path stops waiting: the event goes to the outbox instead. */
@@ -35,17 +43,59 @@ export function createJobsProducer(deps: Deps, opts: JobsProducerOptions = {}): 
       db: deps.db,
       registry: deps.metrics.registry,
       presence: opts.presence ?? { onlineOf: async () => new Set<string>() },
+      messageUpdates: opts.messageUpdates,
+      docLock: opts.docLock,
     });
     const enqueue = (event: DomainEvent) => runtime.add(QUEUES.events, [{ id: event.id, data: event }]);
-    return { events: domainEvents(enabled, enqueue), close: () => runtime.close() };
+    const purges: PurgeQueue = {
+      async enqueuePurge(job) {
+        const id = purgeJobId(job);
+        await runtime.add(QUEUES.retention, [{ id, data: job }]);
+        return id;
+      },
+    };
+    return { events: domainEvents(enabled, enqueue), purges, close: () => runtime.close() };
   }
 
   // With Redis the workers process does the rest; the server only says once what is off.
   if (!enabled.notifications) log.info('NOTIFY_WEBHOOK_URL not set: notifications are off');
   if (!enabled.events) log.info('EVENTS_WEBHOOK_URL not set: outbound event webhooks are off');
-  if (!enabled.notifications && !enabled.events) return { events: noDomainEvents, close: async () => {} };
+  const purges = purgeProducer(deps);
+  if (!enabled.notifications && !enabled.events) return { events: noDomainEvents, purges, close: purges.close };
   const producer = queueProducer(deps);
-  return { events: domainEvents(enabled, producer.enqueue), close: producer.close };
+  return {
+    events: domainEvents(enabled, producer.enqueue),
+    purges,
+    close: async () => {
+      await producer.close();
+      await purges.close();
+    },
+  };
+}
+
+/**
+ * Operators' purges onto the retention queue. Rare: its connection is opened at the first
+ * purge, not at start (every API node would otherwise hold one more idle connection).
+ */
+function purgeProducer(deps: Deps): PurgeQueue & { close(): Promise<void> } {
+  const { config } = deps;
+  let open: { queue: Queue<RetentionJob>; connection: ReturnType<typeof createRedis> } | null = null;
+  return {
+    async enqueuePurge(job) {
+      if (!open) {
+        const connection = createRedis(config.redisUrl!, deps.log, 'purge-producer');
+        open = { connection, queue: new Queue<RetentionJob>(QUEUES.retention, { connection, prefix: config.workers.queuePrefix, defaultJobOptions: jobOptions(config, QUEUES.retention) }) };
+      }
+      const id = purgeJobId(job);
+      await open.queue.add('purge-user-messages', job, { jobId: id });
+      return id;
+    },
+    async close() {
+      if (!open) return;
+      await open.queue.close().catch(() => undefined);
+      await open.connection.quit().catch(() => open?.connection.disconnect());
+    },
+  };
 }
 
 /**

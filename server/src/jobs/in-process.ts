@@ -7,6 +7,8 @@ import type { Config } from '../config';
 import { defineModels } from '../data/models';
 import { createRepositories } from '../data/repositories';
 import type { Logger } from '../logger';
+import type { DocLock } from '../data/doc-lock';
+import type { MessageUpdatesChannel } from '../data/message-updates.channel';
 import { memoryDeliveryLedger } from './delivery/delivery.ledger';
 import { deliveriesFromConfig } from './delivery/delivery.config';
 import type { NotificationProvider } from './delivery/notification.provider';
@@ -24,6 +26,9 @@ export interface InProcessJobsDeps {
   /** The server's own presence store: in one process it is the whole truth. */
   presence: PresenceReader;
   provider?: NotificationProvider;
+  /** The server's own: purges announce to this process and lock like its edits. */
+  messageUpdates?: Pick<MessageUpdatesChannel, 'publish'>;
+  docLock?: DocLock;
 }
 
 export function startInProcessJobs(deps: InProcessJobsDeps): InProcessRuntime {
@@ -42,6 +47,8 @@ export function startInProcessJobs(deps: InProcessJobsDeps): InProcessRuntime {
     ledger: memoryDeliveryLedger(),
     metrics,
     ...deliveries,
+    messageUpdates: deps.messageUpdates,
+    docLock: deps.docLock,
   });
   runtime.start(handlers);
   log.info('REDIS_URL not set: jobs run in-process (in memory; lost on restart)');

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../config';
 import type { DomainEvent } from '../domain/events';
+import type { PurgeUserMessagesJob } from '../domain/admin/operator.service';
 
 // The envelopes on the events and webhooks queues are the domain events (domain/events.ts).
 export type { DomainEvent, DomainEventType } from '../domain/events';
@@ -14,6 +15,7 @@ export const QUEUES = {
   notifications: 'notifications',
   /** One job per outbound integration event. */
   webhooks: 'webhooks',
+  /** Bulk deletes: the scheduled retention sweeps, and operators' purges of a user's messages. */
   retention: 'retention',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -36,7 +38,11 @@ export interface NotificationJob {
   messageCreatedAt: string;
 }
 
-export type RetentionJob = Record<string, never>;
+/** A retention sweep (the schedule), or an operator's purge of one user's messages. */
+export type RetentionJob = Record<string, never> | PurgeUserMessagesJob;
+
+/** The job id of a purge: one queued purge per user and request time. */
+export const purgeJobId = (job: PurgeUserMessagesJob): string => `prg_${digest('purge', job.userId, job.requestedAt)}`;
 
 export interface JobPayloads {
   'domain-events': DomainEvent;

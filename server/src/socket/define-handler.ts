@@ -39,8 +39,12 @@ export function defineHandler<P>(
   };
 }
 
-/** Requests that never touch the database: admitted whatever its load (their own limits apply). */
-const NO_DB = new Set<string>(['typing:start', 'typing:stop', 'auth:refresh']);
+/**
+ * Requests that never touch the database: admitted whatever its load (their own limits apply).
+ * A delivery receipt writes Redis (or memory) only; like typing it reads a membership only on
+ * a cache miss.
+ */
+const NO_DB = new Set<string>(['typing:start', 'typing:stop', 'auth:refresh', 'message:delivered']);
 
 /**
  * Builds, once per server, one listener per event shared by every socket (Socket.IO calls

@@ -9,6 +9,7 @@
 import type { MessageDto } from '../contracts/dto';
 import type { Notifier } from '../domain/notifier';
 import type { Peers } from '../domain/peers';
+import type { BlockFilter } from '../domain/users/blocks';
 import type { Metrics } from '../http/metrics';
 import { outsideBudget } from '../overload/budget';
 import { MessageFanout } from './message-fanout';
@@ -18,6 +19,8 @@ import type { AppServer, AppSocket } from './types';
 export interface SocketEmitter extends Notifier {
   /** A message stored by another node: delivered to this node's sockets in seq order. */
   peerMessage(message: MessageDto): void;
+  /** A message updated outside the API (a workers' purge), told to this node's sockets only: every node hears the update itself. */
+  messageUpdatedLocal(message: MessageDto): void;
   close(): void;
 }
 
@@ -31,10 +34,43 @@ export interface SocketEmitterDeps {
   /** Called as each message:new goes out on this node. */
   onDelivered?(message: MessageDto): void;
   onError?(err: unknown): void;
+  /** Who blocks whom (domain/users/blocks.ts): a user's blockers get none of its messages, typing or presence. */
+  blocks?: BlockFilter;
 }
 
-export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered, onError }: SocketEmitterDeps): SocketEmitter {
+export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered, onError, blocks }: SocketEmitterDeps): SocketEmitter {
   const count = (event: string) => metrics.broadcasts.inc({ event });
+  /**
+   * Runs `emit` with the channels of the users who block `senderId` (empty in the common
+   * case: the plain room broadcast, encoded once). The services load the sender's blockers
+   * before announcing, so this is synchronous except after a block changed them in between:
+   * then it waits for one read. Failing that read, it emits unfiltered (history is not
+   * filtered either; blocking hides, it does not protect).
+   */
+  const withBlockers = (senderId: string, emit: (except: string[]) => void): void => {
+    if (!blocks) return emit([]);
+    const known = blocks.peekBlockers(senderId);
+    if (known) return emit(known.map(userChannel));
+    blocks.loadBlockers(senderId).then(
+      (ids) => emit(ids.map(userChannel)),
+      (err: unknown) => {
+        onError?.(err);
+        emit([]);
+      },
+    );
+  };
+  /**
+   * The blockers known when a message entered the reorder buffer: deliver uses them if the
+   * cache entry was dropped meanwhile (a block or unblock of the sender while the message
+   * waited for an earlier seq), so the blocks in force before stay in force.
+   */
+  const blockersAtAccept = new WeakMap<MessageDto, string[]>();
+  /** Accepts a message into the reorder buffer once its sender's blockers are known here (deliver reads them). */
+  const acceptKnown = (m: MessageDto) =>
+    withBlockers(m.senderId, (except) => {
+      if (except.length > 0) blockersAtAccept.set(m, except);
+      fanout.accept(m);
+    });
   /** Joins or leaves a user's sockets to a room: here at once, on the other nodes through the adapter. */
   const subscribe = (userId: string, roomId: string, join: boolean) => {
     const [user, room] = [userChannel(userId), roomChannel(roomId)];
@@ -49,26 +85,44 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
   const fanout = new MessageFanout({
     deliver: (m) => {
       onDelivered?.(m);
-      // local: every node delivers its own sockets, in order, from its own buffer.
-      io.local.to(roomChannel(m.roomId)).emit('message:new', m);
+      // local: every node delivers its own sockets, in order, from its own buffer. The
+      // sender's blockers were loaded before the message was accepted (acceptKnown).
+      const known = blocks?.peekBlockers(m.senderId);
+      const hidden = known ? known.map(userChannel) : (blockersAtAccept.get(m) ?? []);
+      const room = io.local.to(roomChannel(m.roomId));
+      (hidden.length > 0 ? room.except(hidden) : room).emit('message:new', m);
       count('message:new');
     },
     // The gap fill runs on a timer armed inside some send: not bound by that send's budget.
-    loadRange: (roomId, from, to) => outsideBudget(() => loadRange(roomId, from, to)),
+    // The senders' blockers are loaded with the messages, as deliver reads them synchronously.
+    loadRange: (roomId, from, to) =>
+      outsideBudget(async () => {
+        const messages = await loadRange(roomId, from, to);
+        if (blocks) await Promise.all([...new Set(messages.map((m) => m.senderId))].map((id) => blocks.loadBlockers(id).catch(() => undefined)));
+        return messages;
+      }),
     onError,
   });
 
   return {
     messageNew(message) {
-      fanout.accept(message);
+      acceptKnown(message);
       peers.messageStored(message);
     },
     peerMessage(message) {
-      fanout.accept(message);
+      acceptKnown(message);
     },
     messageUpdated(message) {
-      io.to(roomChannel(message.roomId)).emit('message:updated', message);
-      count('message:updated');
+      withBlockers(message.senderId, (except) => {
+        io.to(roomChannel(message.roomId)).except(except).emit('message:updated', message);
+        count('message:updated');
+      });
+    },
+    messageUpdatedLocal(message) {
+      withBlockers(message.senderId, (except) => {
+        io.local.to(roomChannel(message.roomId)).except(except).emit('message:updated', message);
+        count('message:updated');
+      });
     },
     async memberJoined(roomId, userId) {
       subscribe(userId, roomId, true);
@@ -88,14 +142,23 @@ export function createSocketEmitter({ io, metrics, peers, loadRange, onDelivered
       io.to(roomChannel(roomId)).emit('read:updated', { roomId, userId, lastReadSeq });
       count('read:updated');
     },
+    deliveryUpdated(roomId, items) {
+      // Not volatile: positions are state (a member list reads them back after a reconnect).
+      io.to(roomChannel(roomId)).emit('delivery:updated', { roomId, items });
+      count('delivery:updated');
+    },
     typing(roomId, userId, typing) {
-      // volatile: dropped first for a socket whose output is backed up (socket/slow-consumer.ts).
-      io.to(roomChannel(roomId)).except(userChannel(userId)).volatile.emit('typing', { roomId, userId, typing });
-      count('typing');
+      withBlockers(userId, (except) => {
+        // volatile: dropped first for a socket whose output is backed up (socket/slow-consumer.ts).
+        io.to(roomChannel(roomId)).except([userChannel(userId), ...except]).volatile.emit('typing', { roomId, userId, typing });
+        count('typing');
+      });
     },
     presenceUpdated(roomIds, presence) {
-      io.to(roomIds.map(roomChannel)).except(userChannel(presence.userId)).volatile.emit('presence:updated', presence);
-      count('presence:updated');
+      withBlockers(presence.userId, (except) => {
+        io.to(roomIds.map(roomChannel)).except([userChannel(presence.userId), ...except]).volatile.emit('presence:updated', presence);
+        count('presence:updated');
+      });
     },
     userUpdated(roomIds, user) {
       // One emit to the union of the rooms: each node (through the adapter) sends it once per

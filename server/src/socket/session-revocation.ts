@@ -16,6 +16,8 @@ export interface SessionRevoker {
 /** True if `entry` revokes the token the socket holds now. */
 function revokes(entry: RevocationEntry, socket: AppSocket): boolean {
   const { data } = socket;
+  if (entry.kind === 'suspend') return data.userId === entry.userId;
+  if (entry.kind === 'lift') return false;
   if (entry.kind === 'user') return data.userId === entry.userId && (data.iat === undefined || data.iat <= entry.at);
   return data.jti === entry.jti;
 }

@@ -1,7 +1,7 @@
 // Schemas for profiles (extension): PATCH /users/me and user:update share one, user search
 // (GET /users, user:search) another. Bounds are the contract's (docs/protocol.md "Profiles").
 import { compile } from '../validate';
-import { cursor, object } from './common';
+import { cursor, id, object } from './common';
 
 /**
  * Text a client shows next to a name: no C0/C1 control characters (newlines included), no
@@ -32,3 +32,8 @@ export const usernamePrefix = { type: 'string', minLength: SEARCH_LIMITS.minPref
 export const userSearch = compile<{ prefix: string; cursor?: string; limit?: number }>(
   object({ prefix: usernamePrefix, cursor, limit: { type: 'integer', minimum: 1, maximum: SEARCH_LIMITS.maxLimit } }, ['prefix']),
 );
+
+/** user:block / user:unblock (extension: user blocks) and the REST paths' `:userId`. */
+export const userBlockTarget = compile<{ userId: string }>(object({ userId: id }, ['userId']));
+/** user:list_blocks takes nothing. */
+export const userListBlocks = compile<Record<string, never>>(object({}));

@@ -2,7 +2,10 @@
 // deterministic keys such as `${roomId}:${userId}`), so a unique pair is just a unique _id:
 // the one uniqueness every MongoDB-compatible server enforces atomically.
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Role, RoomType } from '../../contracts/dto';
+import type { AttachmentDto, Role, RoomType } from '../../contracts/dto';
+import { defineModerationModels, type ModerationModels } from './moderation';
+
+export type { AuditAction, AuditEntryDoc, FlagDoc, FlagQueueDoc, FlagReport, ModerationCounterDoc } from './moderation';
 
 export interface UserDoc {
   _id: string;
@@ -32,6 +35,8 @@ export interface RoomDoc {
   /** userId -> highest seq that user sent, as of the last checkpoint: the read mark sending makes. */
   senderMarks?: Record<string, number>;
   retentionDays: number | null;
+  /** Slow mode (moderation): seconds between two messages of one member; absent or 0 = off. */
+  slowModeSeconds?: number;
 }
 
 export interface MembershipDoc {
@@ -42,6 +47,15 @@ export interface MembershipDoc {
   role: Role;
   joinedAt: Date;
   lastReadSeq: number;
+  /**
+   * Extension (mentions): seqs of messages that mention this member, pruned up to the read
+   * position by message:read; unread mentions = those above the effective read position.
+   */
+  mentionSeqs?: number[];
+  /** Muted (moderation) until then; absent, null or past = not muted (no TTL index: read as absent). */
+  mutedUntil?: Date | null;
+  /** Extension (delivery receipts): highest seq delivered to the member, as of the last checkpoint (data/delivery-marks.ts). */
+  lastDeliveredSeq?: number;
 }
 
 /**
@@ -54,6 +68,18 @@ export interface UserRoomsDoc {
   /** The user id. */
   _id: string;
   roomIds: string[];
+}
+
+/**
+ * Who a user blocks and who blocks the user (domain/users/blocks.ts): one `_id` read answers
+ * both, so the send path's check is a cache hit or one lookup. `blockedBy` is the reverse
+ * index of the other users' `blocked` lists, written first (see blocks.ts for the order).
+ */
+export interface UserBlocksDoc {
+  /** The user id. */
+  _id: string;
+  blocked: string[];
+  blockedBy: string[];
 }
 
 /**
@@ -83,6 +109,9 @@ export interface RoomAccessDoc {
   kind: 'invited' | 'banned';
   by: string;
   at: Date;
+  /** A ban's expiry (moderation): absent or null = until lifted; past = lifted (read as absent). */
+  until?: Date | null;
+  reason?: string | null;
 }
 
 export interface MessageDoc {
@@ -100,11 +129,41 @@ export interface MessageDoc {
   editedAt: Date | null;
   deletedAt: Date | null;
   reactions: Record<string, string[]>;
+  /** Extension (attachments): metadata only, absent when none (and after a delete). */
+  attachments?: AttachmentDto[];
   /**
    * Bumped by every edit, delete and reaction (absent = 0, as stored by a send): lets a node's
    * history cache order updates that reach it out of order (domain/messages/history-cache.ts).
    */
   v?: number;
+  /** Extension (mentions): ids of the members `@username` named at send time; absent when none. */
+  mentions?: string[];
+  /** Extension (threads): the parent's id when this message is a thread reply. */
+  threadOf?: string;
+  /** Extension (threads): a thread reply also shown in the room's timeline. */
+  alsoInRoom?: boolean;
+  /** Extension (threads): on a parent, the summary of its thread (domain/messages/threads.ts). */
+  thread?: ThreadSummary;
+}
+
+export interface ThreadSummary {
+  replyCount: number;
+  lastReplyAt: Date;
+  participants: string[];
+}
+
+/**
+ * Extension (threads): the index of one thread, `_id` = the parent message's id, so a thread
+ * page is one `_id` read and `_id` lookups of its replies (no query over the messages).
+ */
+export interface ThreadDoc {
+  _id: string;
+  roomId: string;
+  /** Room seqs of the replies, ascending. */
+  seqs: number[];
+  /** The parent's author, every replier and every member mentioned in the thread. */
+  participants: string[];
+  lastReplyAt: Date;
 }
 
 const userSchema = new Schema<UserDoc>(
@@ -135,6 +194,7 @@ const roomSchema = new Schema<RoomDoc>(
     lastActivityAt: { type: Date, required: true },
     retentionDays: { type: Number, default: null },
     senderMarks: { type: Schema.Types.Mixed, default: undefined },
+    slowModeSeconds: { type: Number },
   },
   { versionKey: false, collection: 'rooms' },
 );
@@ -149,6 +209,9 @@ const membershipSchema = new Schema<MembershipDoc>(
     role: { type: String, required: true },
     joinedAt: { type: Date, required: true },
     lastReadSeq: { type: Number, required: true, default: 0 },
+    mentionSeqs: { type: [Number], default: undefined },
+    mutedUntil: { type: Date },
+    lastDeliveredSeq: { type: Number },
   },
   { versionKey: false, collection: 'memberships' },
 );
@@ -163,6 +226,8 @@ const roomAccessSchema = new Schema<RoomAccessDoc>(
     kind: { type: String, required: true },
     by: { type: String, required: true },
     at: { type: Date, required: true },
+    until: { type: Date },
+    reason: { type: String },
   },
   { versionKey: false, collection: 'room_access' },
 );
@@ -173,6 +238,15 @@ const userRoomsSchema = new Schema<UserRoomsDoc>(
     roomIds: { type: [String], default: [] },
   },
   { versionKey: false, collection: 'user_rooms' },
+);
+
+const userBlocksSchema = new Schema<UserBlocksDoc>(
+  {
+    _id: { type: String, required: true },
+    blocked: { type: [String], default: [] },
+    blockedBy: { type: [String], default: [] },
+  },
+  { versionKey: false, collection: 'user_blocks' },
 );
 
 const usernameBucketSchema = new Schema<UsernameBucketDoc>(
@@ -205,16 +279,32 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     reactions: { type: Schema.Types.Mixed, default: () => ({}) },
+    attachments: { type: Schema.Types.Mixed, default: undefined },
     v: { type: Number },
+    mentions: { type: [String], default: undefined },
+    threadOf: { type: String },
+    alsoInRoom: { type: Boolean },
+    thread: { type: Schema.Types.Mixed, default: undefined },
   },
   { versionKey: false, collection: 'messages', minimize: false },
+);
+
+const threadSchema = new Schema<ThreadDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    seqs: { type: [Number], default: [] },
+    participants: { type: [String], default: [] },
+    lastReplyAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'threads' },
 );
 // The _id (`roomId:seq`) already makes the pair unique; this index serves range pages on MongoDB.
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true, name: 'room_seq' });
 messageSchema.index({ idemKey: 1 }, { unique: true, name: 'idempotency' });
 messageSchema.index({ roomId: 1, createdAt: 1 }, { name: 'retention' });
 
-export interface Models {
+export interface Models extends ModerationModels {
   User: Model<UserDoc>;
   Room: Model<RoomDoc>;
   Membership: Model<MembershipDoc>;
@@ -223,6 +313,8 @@ export interface Models {
   UserRooms: Model<UserRoomsDoc>;
   Migration: Model<MigrationDoc>;
   UsernameBuckets: Model<UsernameBucketDoc>;
+  Thread: Model<ThreadDoc>;
+  UserBlocks: Model<UserBlocksDoc>;
 }
 
 /** Registers the models on a connection (not the mongoose global). */
@@ -236,6 +328,9 @@ export function defineModels(conn: Connection): Models {
     UserRooms: conn.model<UserRoomsDoc>('UserRooms', userRoomsSchema),
     Migration: conn.model<MigrationDoc>('Migration', migrationSchema),
     UsernameBuckets: conn.model<UsernameBucketDoc>('UsernameBuckets', usernameBucketSchema),
+    Thread: conn.model<ThreadDoc>('Thread', threadSchema),
+    UserBlocks: conn.model<UserBlocksDoc>('UserBlocks', userBlocksSchema),
+    ...defineModerationModels(conn),
   };
 }
 

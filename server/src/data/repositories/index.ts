@@ -1,9 +1,12 @@
 // All repositories over one set of models: what services receive.
 import type { Models } from '../models';
+import { blocksRepository } from './blocks.repository';
 import { membershipsRepository } from './memberships.repository';
 import { messagesRepository } from './messages.repository';
+import { moderationRepository } from './moderation.repository';
 import { roomAccessRepository } from './room-access.repository';
 import { roomsRepository } from './rooms.repository';
+import { threadsRepository } from './threads.repository';
 import { userRoomsRepository } from './user-rooms.repository';
 import { usersRepository } from './users.repository';
 import { usernameBucketsRepository } from './username-buckets.repository';
@@ -23,6 +26,9 @@ export function createRepositories(models: Models, lookup: LookupOptions = { poi
     userRooms: userRoomsRepository(models),
     roomAccess: roomAccessRepository(models),
     messages: messagesRepository(models, lookup, writeGate),
+    threads: threadsRepository(models),
+    blocks: blocksRepository(models),
+    moderation: moderationRepository(models, lookup),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

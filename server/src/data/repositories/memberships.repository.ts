@@ -26,9 +26,34 @@ export function membershipsRepository({ Membership }: Models, lookup: LookupOpti
     remove: async (roomId: string, userId: string) => (await Membership.deleteOne({ _id: membershipId(roomId, userId) }).exec()).deletedCount > 0,
     setRole: (roomId: string, userId: string, role: Role) => Membership.updateOne({ _id: membershipId(roomId, userId) }, { $set: { role } }).exec(),
 
-    /** Moves lastReadSeq forward only; resolves true if it moved. */
-    advanceRead: async (roomId: string, userId: string, seq: number) =>
-      (await Membership.updateOne({ _id: membershipId(roomId, userId) }, { $max: { lastReadSeq: seq } }).exec()).modifiedCount > 0,
+    /**
+     * Moves lastReadSeq forward only; resolves true if it moved. `readMentions`: mention seqs
+     * now read, dropped in the same update (exact values: FerretDB's $pull takes no conditions).
+     */
+    advanceRead: async (roomId: string, userId: string, seq: number, readMentions: number[] = []) =>
+      (
+        await Membership.updateOne(
+          { _id: membershipId(roomId, userId) },
+          readMentions.length > 0 ? { $max: { lastReadSeq: seq }, $pullAll: { mentionSeqs: readMentions } } : { $max: { lastReadSeq: seq } },
+        ).exec()
+      ).modifiedCount > 0,
+
+    /**
+     * Extension (mentions): records that the message at `seq` mentions this member
+     * (idempotent). At most `cap` unread mentions are kept (beyond, the count stays at the
+     * cap): read first, because a condition beside `_id` scans the collection on FerretDB.
+     * Resolves false when nothing was added (not a member, already there, or full).
+     */
+    async addMention(roomId: string, userId: string, seq: number, cap: number): Promise<boolean> {
+      const _id = membershipId(roomId, userId);
+      const m = await Membership.findById(_id, { mentionSeqs: 1 }).lean<Pick<MembershipDoc, 'mentionSeqs'>>().exec();
+      if (!m || (m.mentionSeqs ?? []).includes(seq) || (m.mentionSeqs?.length ?? 0) >= cap) return false;
+      return (await Membership.updateOne({ _id }, { $addToSet: { mentionSeqs: seq } }).exec()).modifiedCount > 0;
+    },
+
+    /** Moves lastDeliveredSeq forward only (a delivery checkpoint; no match once the member left). */
+    advanceDelivered: (roomId: string, userId: string, seq: number) =>
+      Membership.updateOne({ _id: membershipId(roomId, userId) }, { $max: { lastDeliveredSeq: seq } }).exec(),
 
     /** Scans (or, on MongoDB, reads the by_user index): for repairs, never the hot paths (use userRooms). */
     roomIdsOf: async (userId: string): Promise<string[]> =>

@@ -111,9 +111,31 @@ export function messagesRepository({ Message }: Models, lookup: LookupOptions = 
     edit: (id: string, text: string, at: Date) =>
       Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text, editedAt: at }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
 
-    /** Soft delete: keeps id and seq; text and reactions are cleared. */
+    /** Extension (threads): a parent's thread summary, as its index says now; bumps `v` like any update. */
+    setThread: (id: string, thread: NonNullable<MessageDoc['thread']>) =>
+      Message.findOneAndUpdate({ _id: id }, { $set: { thread }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
+
+    /**
+     * The ids of every message a user sent, in batches: one query streamed by the driver (a
+     * scan of the collection on the embedded database, where only `_id` is indexed; the
+     * workers' purge, never a request path).
+     */
+    async *idsBySender(senderId: string, batch: number): AsyncGenerator<string[]> {
+      let ids: string[] = [];
+      for await (const m of Message.find({ senderId, deletedAt: null }, { _id: 1 }).lean<{ _id: string }[]>().cursor({ batchSize: batch })) {
+        ids.push(m._id);
+        if (ids.length >= batch) {
+          yield ids;
+          ids = [];
+        }
+      }
+      if (ids.length > 0) yield ids;
+    },
+    /** Soft delete: keeps id and seq; text, reactions and attachments are cleared. */
     softDelete: (id: string, at: Date) =>
-      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $inc: { v: 1 } }, { new: true }).lean<MessageDoc>().exec(),
+      Message.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: { text: '', deletedAt: at, reactions: {} }, $unset: { attachments: 1 }, $inc: { v: 1 } }, { new: true })
+        .lean<MessageDoc>()
+        .exec(),
 
     /** Adds or removes one user's reaction; an emptied emoji disappears. */
     async react(id: string, emoji: string, userId: string, add: boolean): Promise<MessageDoc | null> {

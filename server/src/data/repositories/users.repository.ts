@@ -27,6 +27,11 @@ export function usersRepository({ User }: Models, lookup: LookupOptions = { poin
       }
     },
     findByUsernameKey: (usernameKey: string) => User.findOne({ usernameKey }).lean<UserDoc>().exec(),
+    /** Ids of the users with these username keys: one read of the unique index (MongoDB; it scans on FerretDB). */
+    idsByUsernameKeys: async (keys: string[]): Promise<Array<{ k: string; id: string }>> =>
+      keys.length === 0
+        ? []
+        : (await User.find({ usernameKey: { $in: keys } }, { usernameKey: 1 }).lean<Pick<UserDoc, '_id' | 'usernameKey'>[]>().exec()).map((u) => ({ k: u.usernameKey, id: u._id })),
     findById: (id: string) => User.findById(id).lean<UserDoc>().exec(),
     findByIds: (ids: string[]) => User.find({ _id: { $in: ids } }, PUBLIC).lean<UserDoc[]>().exec(),
     /** Users by id in the form the database serves from its `_id` index (one by one on FerretDB). */

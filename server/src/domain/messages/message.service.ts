@@ -1,6 +1,6 @@
 // Messages: send (durable before ack, idempotent, gap-free seq), edit, delete,
 // react, history pages and read state.
-import type { HistoryPage, MessageDto } from '../../contracts/dto';
+import type { AttachmentDto, HistoryPage, MessageDto, ReadState } from '../../contracts/dto';
 import type { MessageDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { idempotencyKey } from '../../data/ids';
@@ -16,9 +16,15 @@ import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { BoundedMap } from '../../lib/bounded-map';
 import { KeyedLock } from '../../lib/keyed-lock';
+import { checkAttachments } from './attachments';
 import type { HistoryCache } from './history-cache';
 import type { HistoryReader } from './history-reader';
 import { checkBudget, isShed } from '../../overload/budget';
+import { unreadMentions, type Mentions } from './mentions';
+import { createThreads, type ThreadQuery } from './threads';
+import type { BlockService } from '../users/blocks';
+import type { AuditLog } from '../moderation/audit-log';
+import { isModerationRefusal, type SendGate } from '../moderation/send-gate';
 
 export interface MessageServiceDeps {
   repos: Repositories;
@@ -35,6 +41,14 @@ export interface MessageServiceDeps {
   historyCache?: HistoryCache | null;
   /** Bounds on the sends a node holds per room and in all (overload/admission.ts); none when absent. */
   sendAdmission?: SendAdmission;
+  /** Extension (mentions): resolves `@username` at send time and counts unread mentions. */
+  mentions: Mentions;
+  /** User blocks: a send into the direct room of a user who blocks the sender is refused. */
+  blocks?: Pick<BlockService, 'assertCanSend'>;
+  /** Mutes and slow mode (domain/moderation/send-gate.ts); none when absent. */
+  sendGate?: SendGate;
+  /** Records deletes by a moderator (domain/moderation/audit-log.ts). */
+  audit?: AuditLog;
 }
 
 /** Runs a send within this node's bounds, or throws the refusal at once. */
@@ -45,13 +59,29 @@ export interface SendAdmission {
 export interface SendInput {
   roomId: string;
   clientMsgId: string;
-  text: string;
+  /** Absent only when attachments are given (the schema requires one of the two). */
+  text?: string;
   replyTo?: string;
+  /** Extension (threads): the parent message; the send is a thread reply. */
+  threadOf?: string;
+  /** Extension (threads): with threadOf, also show the reply in the room's timeline. */
+  alsoInRoom?: boolean;
+  /** Extension (attachments): checked by checkAttachments before anything is spent. */
+  attachments?: AttachmentDto[];
+}
+
+export interface HistoryInput {
+  roomId: string;
+  beforeSeq?: number;
+  afterSeq?: number;
+  limit?: number;
+  /** Extension (threads): leave out thread replies not also shown in the room. */
+  excludeThreadReplies?: boolean;
 }
 
 const MAX_DISTINCT_REACTIONS = 50;
 
-export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission }: MessageServiceDeps) {
+export function createMessageService({ repos, access, notifier, events, sendLimiter, docLock, onStored, history, historyCache, sendAdmission, mentions, blocks, sendGate, audit }: MessageServiceDeps) {
   const lock = new KeyedLock();
   // A sender's messages keep the order they were sent in (per node): "hi" then "how are
   // you" never swap seqs because the second request's lookups finished first.
@@ -93,6 +123,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     return dto;
   }
 
+  const threads = createThreads({ repos, access, docLock, announceUpdate });
+
   /** Spends one send of the budget; false for a retry refused by an empty budget (a retry is never rate limited). */
   async function consumeUnlessRetry(userId: string, clientMsgId: string): Promise<boolean> {
     try {
@@ -108,14 +140,50 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     }
   }
 
+  /**
+   * A thread reply refused because its parent was deleted since may be the retry of a reply
+   * stored before: then it goes on (the insert returns the stored one). Looked up only on
+   * that refusal, like the rate-limited retry above.
+   */
+  async function storedRetry(err: unknown, userId: string, input: SendInput): Promise<undefined> {
+    const key = idempotencyKey(userId, input.clientMsgId);
+    if (err instanceof AppError && err.code === 'CONFLICT' && ((await alreadySent(key)) ?? (await repos.messages.findByIdemKey(key)))) return undefined;
+    throw err;
+  }
+
   /** Stores a send whose rate-limit point is spent (`consumed`) or that is a free retry. */
   async function store(userId: string, input: SendInput, consumed: boolean): Promise<MessageDto> {
-    await access.memberRole(input.roomId, userId);
+    // Membership, mute and slow mode from the membership cache: no read per send when cached.
+    const state = await access.sendState(input.roomId, userId);
+    // Before the slow-mode turn: a refused send takes none. Also loads the sender's blockers
+    // into this node's cache, which the emitter filters with.
+    await blocks?.assertCanSend(userId, input.roomId);
+    const release = sendGate ? await sendGate(state, input.roomId, userId, input.clientMsgId) : null;
+    try {
+      const { dto, created } = await storeAdmitted(userId, input, consumed);
+      // A retry returned the stored message: it took no slow-mode turn.
+      if (!created) await release?.();
+      return dto;
+    } catch (err) {
+      await release?.();
+      throw err;
+    }
+  }
+
+  async function storeAdmitted(userId: string, input: SendInput, consumed: boolean): Promise<{ dto: MessageDto; created: boolean }> {
     const roomId = input.roomId;
     if (input.replyTo !== undefined) {
       const parent = await repos.messages.findById(input.replyTo);
       if (!parent || parent.roomId !== input.roomId) throw errors.notFound('replyTo message');
     }
+    // Extensions (threads, mentions): refused before anything is stored; fields only when set.
+    if (input.alsoInRoom !== undefined && input.threadOf === undefined) throw errors.validation([{ path: '/alsoInRoom', message: 'only with threadOf' }]);
+    const parent = input.threadOf !== undefined ? await threads.parentFor(roomId, input.threadOf).catch((err: unknown) => storedRetry(err, userId, input)) : undefined;
+    const mentioned = await mentions.resolve(roomId, input.text ?? '');
+    const extra: Partial<MessageDoc> = {};
+    if (mentioned.length > 0) extra.mentions = mentioned;
+    if (input.threadOf !== undefined) extra.threadOf = input.threadOf;
+    if (input.threadOf !== undefined && input.alsoInRoom) extra.alsoInRoom = true;
     const idemKey = idempotencyKey(userId, input.clientMsgId);
     const known = await alreadySent(idemKey);
     const { message, created } = known ? { message: known, created: false } : await lock.run(roomId, async () => {
@@ -129,12 +197,15 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
           senderId: userId,
           clientMsgId: input.clientMsgId,
           idemKey,
-          text: input.text,
+          text: input.text ?? '',
           replyTo: input.replyTo ?? null,
+          // Only when there are any: a text-only message is stored exactly as before.
+          ...(input.attachments?.length ? { attachments: input.attachments } : {}),
           createdAt: new Date(),
           editedAt: null,
           deletedAt: null,
           reactions: {},
+          ...extra,
         },
         hint,
         () => counters.lastSeq(roomId),
@@ -152,6 +223,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     });
     recentSends.set(idemKey, message._id);
     const dto = toMessageDto(message);
+    // The stored message's own fields: a retry repairs what a crash of the first attempt left out.
+    if (message.roomId === input.roomId) await Promise.all([mentions.record(message.roomId, message.seq, message.mentions ?? [], message.senderId), threads.replyStored(message, parent)]);
     if (!created) {
       // A retry: not a new send, so it does not count against the rate limit.
       if (consumed) await sendLimiter.refund(userId);
@@ -163,23 +236,25 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       await counters.recordSent(message.roomId, message.seq, message.createdAt, userId);
       notifier.messageNew(dto);
       await events.publish('message.created', { message: dto });
-      return dto;
+      return { dto, created };
     }
     onStored?.();
     await events.publish('message.created', { message: dto });
-    return dto;
+    return { dto, created };
   }
 
   const service = {
     async send(userId: string, input: SendInput): Promise<MessageDto> {
       // Its turn behind this sender's earlier sends may have come too late to be worth storing.
       checkBudget();
+      if (input.attachments?.length) input = { ...input, attachments: checkAttachments(input.attachments) };
       const consumed = await consumeUnlessRetry(userId, input.clientMsgId);
       try {
         return await store(userId, input, consumed);
       } catch (err) {
         // Dropped for load before it was stored: the send did not happen, so it costs no budget.
-        if (consumed && isShed(err)) await sendLimiter.refund(userId);
+        // Likewise refused by a mute or slow mode.
+        if (consumed && (isShed(err) || isModerationRefusal(err))) await sendLimiter.refund(userId);
         throw err;
       }
     },
@@ -199,6 +274,9 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       if (message.deletedAt) return {};
       const updated = await repos.messages.softDelete(message._id, new Date());
       if (updated) await announceUpdate(updated);
+      if (updated && message.senderId !== userId) {
+        await audit?.record({ roomId: message.roomId, actorId: userId, action: 'message_delete', targetUserId: message.senderId, messageId: message._id });
+      }
       return {};
     },
 
@@ -214,21 +292,28 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
       return announceUpdate(updated);
     },
 
-    async history(userId: string, q: { roomId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<HistoryPage> {
+    async history(userId: string, q: HistoryInput): Promise<HistoryPage> {
       if (q.beforeSeq !== undefined && q.afterSeq !== undefined) {
         throw errors.validation([{ path: '/', message: 'give beforeSeq or afterSeq, not both' }]);
       }
       const { room } = await access.member(q.roomId, userId);
-      return history.page(room, { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT });
+      const query = { beforeSeq: q.beforeSeq, afterSeq: q.afterSeq, limit: q.limit ?? DEFAULT_LIMIT };
+      if (q.excludeThreadReplies) return threads.timelinePage(room, query, (r, page) => history.page(r, page));
+      return history.page(room, query);
     },
 
-    async markRead(userId: string, input: { roomId: string; seq: number }): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    /** Extension (threads): thread:history. */
+    threadHistory: (userId: string, q: ThreadQuery): Promise<HistoryPage> => threads.page(userId, q),
+
+    async markRead(userId: string, input: { roomId: string; seq: number }): Promise<ReadState> {
       const { room, membership } = await access.member(input.roomId, userId);
       const target = Math.min(input.seq, room.lastSeq);
-      const moved = target > membership.lastReadSeq && (await repos.memberships.advanceRead(room._id, userId, target));
+      // Mentions now read leave the membership in the same update (exact seqs: see advanceRead).
+      const readMentions = (membership.mentionSeqs ?? []).filter((s) => s <= target);
+      const moved = target > membership.lastReadSeq && (await repos.memberships.advanceRead(room._id, userId, target, readMentions));
       const lastReadSeq = Math.min(Math.max(membership.lastReadSeq, moved ? target : 0), room.lastSeq);
       if (moved) notifier.readUpdated(room._id, userId, lastReadSeq);
-      return { lastReadSeq, unreadCount: Math.max(0, room.lastSeq - lastReadSeq) };
+      return { lastReadSeq, unreadCount: Math.max(0, room.lastSeq - lastReadSeq), unreadMentions: unreadMentions(membership.mentionSeqs, lastReadSeq) };
     },
   };
 

@@ -17,14 +17,18 @@ export interface PresenceServiceDeps {
   offlineGraceMs: number;
   /** Orders the lastSeenAt write with profile updates of the same user document (FerretDB). */
   docLock: DocLock;
+  /** Loads the user's blockers into this node's cache before an announcement (see users/blocks.ts). */
+  warm?: (userId: string) => Promise<void>;
 }
 
-export function createPresenceService({ repos, roomsOf, store, notifier, offlineGraceMs, docLock }: PresenceServiceDeps) {
+export function createPresenceService({ repos, roomsOf, store, notifier, offlineGraceMs, docLock, warm = async () => {} }: PresenceServiceDeps) {
   const pendingOffline = new Map<string, NodeJS.Timeout>();
 
   async function announce(userId: string, presence: PresenceDto): Promise<void> {
     const roomIds = await roomsOf(userId);
-    if (roomIds.length > 0) notifier.presenceUpdated([...roomIds], presence);
+    if (roomIds.length === 0) return;
+    await warm(userId);
+    notifier.presenceUpdated([...roomIds], presence);
   }
 
   /** Ends a user's grace period: offline only if no socket came back anywhere. */
@@ -46,7 +50,7 @@ export function createPresenceService({ repos, roomsOf, store, notifier, offline
         // Nobody to tell (no rooms): skip reading the user, the handshake's only other read.
         const roomIds = await roomsOf(userId);
         if (roomIds.length === 0) return;
-        const user = await repos.users.findById(userId);
+        const [user] = await Promise.all([repos.users.findById(userId), warm(userId)]);
         const lastSeenAt = user?.lastSeenAt ? new Date(user.lastSeenAt).toISOString() : null;
         notifier.presenceUpdated([...roomIds], { userId, status: 'online', lastSeenAt });
       }

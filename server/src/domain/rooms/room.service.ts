@@ -3,7 +3,7 @@ import type { MemberDto, Page, Role, RoomDto, RoomSummaryDto } from '../../contr
 import type { MembershipDoc, RoomDoc } from '../../data/models';
 import type { Repositories } from '../../data/repositories';
 import { directRoomId, newId } from '../../data/ids';
-import { errors } from '../../errors';
+import { AppError, errors } from '../../errors';
 import type { Access } from '../access';
 import { toMemberDto, toMessageDto, toRoomDto } from '../mappers';
 import type { DomainEvents } from '../events';
@@ -14,7 +14,11 @@ import type { Limiter } from '../../data/rate-limit.store';
 import type { DocLock } from '../../data/doc-lock';
 import { lockKeys } from '../../data/lock-keys';
 import { roomCounters } from './room-counters';
+import { unreadMentions } from '../messages/mentions';
 import type { UserRooms } from './user-rooms';
+import type { BlockService } from '../users/blocks';
+import { activeUntil } from '../access';
+import type { AuditLog } from '../moderation/audit-log';
 
 export interface RoomServiceDeps {
   repos: Repositories;
@@ -27,6 +31,25 @@ export interface RoomServiceDeps {
   docLock: DocLock;
   /** Every membership insert and delete goes through it (it keeps each user's room list). */
   userRooms: UserRooms;
+  /** User blocks: a blocked user cannot open a direct room with the blocker. */
+  blocks?: Pick<BlockService, 'assertNotBlockedBy'>;
+  /** Where kicks, bans and role changes are recorded (domain/moderation/audit-log.ts). */
+  audit: AuditLog;
+  /** Extension (delivery receipts): members' read and delivered positions, for member lists. */
+  positions(room: RoomDoc, members: readonly MembershipDoc[]): Promise<Map<string, Pick<MemberDto, 'lastReadSeq' | 'lastDeliveredSeq'>>>;
+}
+
+/** A ban's terms: `until` null = until lifted (kicks, bans without expiry). */
+export interface BanTerms {
+  until: Date | null;
+  reason: string | null;
+}
+
+/** FORBIDDEN for a banned user, with when the ban ends (retryAfterMs) if it does. */
+function bannedError(until: Date | null) {
+  const details: Record<string, unknown> = { reason: 'banned' };
+  if (until) Object.assign(details, { until: until.toISOString(), retryAfterMs: Math.max(1, until.getTime() - Date.now()) });
+  return new AppError('FORBIDDEN', 'you were removed from this room', details);
 }
 
 /** A room as created: nothing sent yet, active now, no retention. */
@@ -35,7 +58,7 @@ function newRoom(fields: Pick<RoomDoc, '_id' | 'type' | 'name' | 'createdBy' | '
   return { _id, type, name, createdBy, createdAt: now, lastSeq: 0, memberCount, lastActivityAt: now, retentionDays: null };
 }
 
-export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms }: RoomServiceDeps) {
+export function createRoomService({ repos, access, notifier, events, presence, joinLimiter, docLock, userRooms, blocks, audit, positions }: RoomServiceDeps) {
   // memberCount moves by one per membership really inserted or deleted (an $inc by _id, not a
   // count of the memberships, which scans on the embedded database); ordered per room because
   // FerretDB's $inc is read-modify-write. Resolves the room as updated, null if that failed:
@@ -94,7 +117,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     if (found.length !== ids.length) throw errors.notFound('user');
   }
 
-  return {
+  const service = {
     async create(userId: string, input: { type: 'public' | 'private'; name: string; memberIds?: string[] }): Promise<RoomDto> {
       const memberIds = [...new Set(input.memberIds ?? [])].filter((id) => id !== userId);
       await requireUsers(memberIds);
@@ -125,8 +148,16 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       }
       await joinLimiter.consume(userId);
       if (room.type === 'direct') throw errors.forbidden('direct rooms cannot be joined');
-      const record = await repos.roomAccess.get(roomId, userId);
-      if (record?.kind === 'banned') throw errors.forbidden('you were removed from this room');
+      let record = await repos.roomAccess.get(roomId, userId);
+      if (record?.kind === 'banned') {
+        // A ban whose expiry passed is no ban (no TTL index): removed here, lazily.
+        if (record.until && !activeUntil(record.until)) {
+          await repos.roomAccess.remove(roomId, userId);
+          record = null;
+        } else {
+          throw bannedError(record.until ?? null);
+        }
+      }
       if (room.type === 'private' && record?.kind !== 'invited') throw errors.forbidden('private room: an invitation is required');
       if (await addMember(room, userId, 'member')) {
         const updated = await bumpMembers(roomId, 1);
@@ -166,18 +197,49 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     },
 
     async kick(userId: string, roomId: string, targetId: string): Promise<Record<string, never>> {
+      return service.ban(userId, roomId, targetId, { until: null, reason: null }, 'kick');
+    },
+
+    /**
+     * Removes the target (if a member) and bans it until `terms.until` (null: until unbanned or
+     * invited again). Owner/admin; only the owner bans an admin; nobody bans the owner or itself.
+     * A user who is not a member can be banned too (it then cannot join).
+     */
+    async ban(userId: string, roomId: string, targetId: string, terms: BanTerms, action: 'kick' | 'ban' = 'ban'): Promise<Record<string, never>> {
       const { room, membership } = await access.withRole(roomId, userId, ['owner', 'admin']);
       if (room.type === 'direct') throw errors.forbidden('direct rooms have fixed members');
-      if (targetId === userId) throw errors.forbidden('use room:leave to leave a room');
+      if (targetId === userId) throw errors.forbidden(action === 'kick' ? 'use room:leave to leave a room' : 'you cannot ban yourself');
       const target = await repos.memberships.get(roomId, targetId);
-      if (!target) throw errors.notFound('member');
-      if (target.role === 'owner') throw errors.forbidden('the owner cannot be kicked');
-      if (target.role === 'admin' && membership.role !== 'owner') throw errors.forbidden('only the owner can kick an admin');
-      await repos.roomAccess.set(roomId, targetId, 'banned', userId);
-      // Announce first so the kicked user hears it, then cut its sockets off everywhere.
-      await notifier.memberLeft(roomId, targetId);
-      if (await removeMember(roomId, targetId)) await bumpMembers(roomId, -1);
-      await events.publish('room.member_left', { roomId, userId: targetId });
+      if (!target && action === 'kick') throw errors.notFound('member');
+      if (!target) await requireUsers([targetId]);
+      if (target?.role === 'owner') throw errors.forbidden(`the owner cannot be ${action === 'kick' ? 'kicked' : 'banned'}`);
+      if (target?.role === 'admin' && membership.role !== 'owner') throw errors.forbidden(`only the owner can ${action} an admin`);
+      await repos.roomAccess.set(roomId, targetId, 'banned', userId, terms);
+      if (target) {
+        // Announce first so the kicked user hears it, then cut its sockets off everywhere.
+        await notifier.memberLeft(roomId, targetId);
+        if (await removeMember(roomId, targetId)) await bumpMembers(roomId, -1);
+        await events.publish('room.member_left', { roomId, userId: targetId });
+      }
+      await audit.record({
+        roomId,
+        actorId: userId,
+        action,
+        targetUserId: targetId,
+        reason: terms.reason,
+        details: action === 'ban' ? { until: terms.until ? terms.until.toISOString() : null, wasMember: Boolean(target) } : {},
+      });
+      return {};
+    },
+
+    /** Lifts a ban (expired or not); owner/admin. Unbanning a user who is not banned succeeds and changes nothing. */
+    async unban(userId: string, roomId: string, targetId: string, reason: string | null): Promise<Record<string, never>> {
+      const { room } = await access.withRole(roomId, userId, ['owner', 'admin']);
+      if (room.type === 'direct') throw errors.forbidden('direct rooms have fixed members');
+      const record = await repos.roomAccess.get(roomId, targetId);
+      if (record?.kind !== 'banned') return {};
+      await repos.roomAccess.remove(roomId, targetId);
+      await audit.record({ roomId, actorId: userId, action: 'unban', targetUserId: targetId, reason });
       return {};
     },
 
@@ -187,6 +249,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (!target) throw errors.notFound('member');
       if (target.role === 'owner') throw errors.forbidden('the owner role cannot be changed');
       await setRole(roomId, targetId, role);
+      if (target.role !== role) await audit.record({ roomId, actorId: userId, action: 'role_change', targetUserId: targetId, details: { from: target.role, role } });
       return {};
     },
 
@@ -222,6 +285,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
           role: mine.get(id)!.role,
           lastReadSeq: c.lastReadSeq,
           unreadCount: Math.max(0, c.lastSeq - c.lastReadSeq),
+          unreadMentions: unreadMentions(mine.get(id)!.mentionSeqs, c.lastReadSeq),
           lastMessage: lastMessage ? toMessageDto(lastMessage) : null,
         };
       });
@@ -230,14 +294,14 @@ export function createRoomService({ repos, access, notifier, events, presence, j
     },
 
     async members(userId: string, q: { roomId: string; cursor?: string; limit?: number }): Promise<Page<MemberDto>> {
-      await access.member(q.roomId, userId);
+      const { room } = await access.member(q.roomId, userId);
       const limit = q.limit ?? DEFAULT_LIMIT;
       const rows = await repos.memberships.pageByRoom(q.roomId, decodeCursor(q.cursor), limit + 1);
       const page = rows.slice(0, limit);
-      const online = await presence.onlineOf(page.map((m) => m.userId));
+      const [online, at] = await Promise.all([presence.onlineOf(page.map((m) => m.userId)), positions(room, page)]);
       const tail = page[page.length - 1];
       return {
-        items: page.map((m) => toMemberDto(m, online.has(m.userId))),
+        items: page.map((m) => toMemberDto(m, online.has(m.userId), at.get(m.userId)!)),
         nextCursor: rows.length > limit ? encodeCursor({ at: tail.joinedAt, id: tail._id }) : null,
       };
     },
@@ -246,6 +310,7 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       if (otherId === userId) throw errors.validation([{ path: '/userId', message: 'cannot open a direct room with yourself' }]);
       const users = await repos.users.findByIds([userId, otherId]);
       if (!users.some((u) => u._id === otherId)) throw errors.notFound('user');
+      await blocks?.assertNotBlockedBy(userId, otherId);
       const roomId = directRoomId(userId, otherId);
       let room = await repos.rooms.findById(roomId);
       let created = false;
@@ -267,5 +332,6 @@ export function createRoomService({ repos, access, notifier, events, presence, j
       return roomDto(roomId);
     },
   };
+  return service;
 }
 export type RoomService = ReturnType<typeof createRoomService>;

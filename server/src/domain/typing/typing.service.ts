@@ -10,7 +10,8 @@ export interface TypingOptions {
   throttleMs: number;
 }
 
-export function createTypingService(access: Access, notifier: Notifier, opts: TypingOptions) {
+/** `warm` loads the typist's blockers into this node's cache before an announcement (see users/blocks.ts). */
+export function createTypingService(access: Access, notifier: Notifier, opts: TypingOptions, warm: (userId: string) => Promise<void> = async () => {}) {
   const active = new Map<string, { lastSentAt: number; timer: NodeJS.Timeout }>();
   const key = (roomId: string, userId: string) => `${roomId}\u0000${userId}`;
   const order = new KeyedLock();
@@ -28,6 +29,7 @@ export function createTypingService(access: Access, notifier: Notifier, opts: Ty
     start(userId: string, roomId: string): Promise<Record<string, never>> {
       return order.run(key(roomId, userId), async () => {
         await access.memberRole(roomId, userId);
+        await warm(userId);
         const k = key(roomId, userId);
         const now = Date.now();
         const state = active.get(k);

@@ -35,11 +35,13 @@ export interface UserServiceDeps {
   usernames: UsernamePolicy;
   /** Username search's index: told of a user before it is stored. */
   usernameIndex: Pick<UsernameIndex, 'adding' | 'notAdded'>;
+  /** Operator suspensions (data/revocation.store.ts): a suspended user gets no new token. */
+  isSuspended?: (userId: string) => boolean;
 }
 
 const GLOBAL_KEY = 'all';
 
-export function createUserService({ repos, tokens, events, loginThrottle, registerLimits, usernames, usernameIndex }: UserServiceDeps) {
+export function createUserService({ repos, tokens, events, loginThrottle, registerLimits, usernames, usernameIndex, isSuspended }: UserServiceDeps) {
   const session = (user: UserDto): Session => ({ user, token: tokens.issue(user.id).token });
 
   /** Policy refusals are cheap and say nothing about other accounts: checked before any limit. */
@@ -105,6 +107,8 @@ export function createUserService({ repos, tokens, events, loginThrottle, regist
       }
       if (user && ok) {
         await attempt.succeeded();
+        // Told only to whoever knows the password: the token would be refused anyway.
+        if (isSuspended?.(user._id)) throw new AppError('FORBIDDEN', 'this account is suspended', { reason: 'SUSPENDED' });
         return session(toUserDto(user));
       }
       const blocks = await attempt.failed();

@@ -45,6 +45,19 @@ export function createUsernameIndex({ repos, docLock, buckets }: UsernameIndexDe
       if (buckets) await inBucket(usernameKey, () => repos.usernameBuckets.remove(usernameKey, userId)).catch(() => undefined);
     },
 
+    /**
+     * Candidate user ids of exact (lower-cased) usernames: on the embedded database one `_id`
+     * read per distinct bucket. A bucket entry left by a failed registration names an id that
+     * has no user (so no membership either): callers filter by membership.
+     */
+    async candidates(keys: string[]): Promise<Array<{ k: string; id: string }>> {
+      if (!buckets) return repos.users.idsByUsernameKeys(keys);
+      const wanted = new Set(keys);
+      const bucketIds = [...new Set(keys.map(bucketOf))];
+      const entries = (await Promise.all(bucketIds.map((b) => repos.usernameBuckets.get(b)))).flat();
+      return entries.filter((e) => wanted.has(e.k));
+    },
+
     /** Users whose username starts with `prefix` (any case), by lower-cased username. */
     async search(input: { prefix: string; cursor?: string; limit?: number }): Promise<Page<UserDto>> {
       const prefix = input.prefix.toLowerCase();

@@ -8,6 +8,8 @@ import type { WebhookSender, WebhookTarget } from '../delivery/webhook.client';
 import type { JobMetrics } from '../job-metrics';
 import type { PresenceReader } from '../notifications/recipients';
 import type { JobSink } from '../runtime/job';
+import type { DocLock } from '../../data/doc-lock';
+import type { MessageUpdatesChannel } from '../../data/message-updates.channel';
 
 export interface JobDeps {
   config: Config;
@@ -20,6 +22,10 @@ export interface JobDeps {
   notifications: NotificationProvider | null;
   /** Null: outbound event webhooks are off (no EVENTS_WEBHOOK_URL). */
   events: { target: WebhookTarget; sender: WebhookSender } | null;
+  /** Where bulk message updates (purges) are announced to the API nodes. */
+  messageUpdates?: Pick<MessageUpdatesChannel, 'publish'>;
+  /** Orders the purge's updates with the API's edits of the same messages (default: this process only). */
+  docLock?: DocLock;
 }
 
 /** How long a claimed delivery is held: one attempt's timeout plus a margin. */

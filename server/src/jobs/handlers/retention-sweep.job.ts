@@ -2,14 +2,19 @@
 // indexes on every backend). A sweep bounds its own work; the next one continues.
 import type { JobHandler } from '../runtime/job';
 import type { JobDeps } from './deps';
+import { purgeUserMessagesJob } from './purge-user-messages.job';
+import type { PurgeUserMessagesJob } from '../../domain/admin/operator.service';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Per room and sweep: at most this many batches, so one huge room cannot hold the job for hours. */
 const MAX_BATCHES_PER_ROOM = 100;
 
-export function retentionSweepJob(deps: Pick<JobDeps, 'config' | 'repos'>, now: () => number = Date.now): JobHandler<'retention'> {
+export function retentionSweepJob(deps: Pick<JobDeps, 'config' | 'repos' | 'messageUpdates' | 'docLock'>, now: () => number = Date.now): JobHandler<'retention'> {
   const batch = deps.config.workers.retentionBatch;
-  return async (_job, ctx) => {
+  const purge = purgeUserMessagesJob(deps);
+  return async (job, ctx) => {
+    // The retention queue carries the bulk deletes: an operator's purge is the other kind.
+    if ('kind' in job && job.kind === 'purge-user-messages') return purge(job as PurgeUserMessagesJob, ctx);
     const rooms = await deps.repos.rooms.withRetention();
     let deleted = 0;
     for (const room of rooms) {
