@@ -5,6 +5,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
+import type { TestApp } from './app';
 
 // ------------------------------------------------------------------ run sizes
 
@@ -478,4 +479,29 @@ export function describe(v: unknown, max = 160): string {
 /** Wraps generated values so that fast-check reports them by `describe` (its own printer recurses). */
 export function printable<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<{ value: T }> {
   return arb.map((value) => ({ value, [fc.toStringMethod]: () => describe(value) }));
+}
+
+/**
+ * Everything a request could have written, sorted by `_id` (users without lastSeenAt, which
+ * connecting moves): the fuzz suites compare it before and after a refused request.
+ */
+export async function storedSnapshot(t: TestApp): Promise<Record<string, unknown>> {
+  const db = t.app.deps.db;
+  // Checkpoints of earlier accepted sends land now, not between two snapshots.
+  await t.app.chat.counters.settle();
+  const all = async (name: string) =>
+    (await db.collection(name).find({}).toArray())
+      .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
+      .sort((a, b) => String(a._id).localeCompare(String(b._id)));
+  return {
+    users: await all('users'),
+    rooms: await all('rooms'),
+    memberships: await all('memberships'),
+    access: await all('room_access'),
+    messages: await all('messages'),
+    threads: await all('threads'),
+    blocks: await all('user_blocks'),
+    // Moderation: the audit log, its counters, flags and their queues.
+    moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
+  };
 }

@@ -3,10 +3,11 @@
 // across two nodes with Redis; hostile URLs, names and types are refused and store nothing;
 // a text-only message keeps exactly its old shape; a delete clears them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app';
+import { useChatApp } from '../helpers/chat-app';
+import { type TestApp } from '../helpers/app';
 import { eventsUntil, request, waitFor } from '../helpers/clients';
 import { startNodes } from '../helpers/nodes';
-import { api, CHAT_ENV, closeClients, cmid, createRoom, expectAckError, expectHttpError, expectMessage, history, newPerson, ok, sendMessage, type Message } from '../helpers/chat';
+import { api, closeClients, cmid, createRoom, expectAckError, expectHttpError, expectMessage, history, newPerson, ok, sendMessage, type Message } from '../helpers/chat';
 
 const IMAGE = { type: 'image', url: 'https://cdn.example.com/p/cat.jpg', mime: 'image/jpeg', size: 123456, name: 'cat.jpg', width: 800, height: 600, thumbUrl: 'https://cdn.example.com/p/cat-t.jpg' };
 const VOICE = { type: 'audio', url: 'https://files.example.org/v/1.ogg?sig=abc', mime: 'audio/ogg', size: 2048, name: 'voice note.ogg', durationMs: 4200 };
@@ -15,14 +16,7 @@ const PDF = { type: 'file', url: 'https://files.example.org/d/report.pdf', mime:
 type WithAttachments = Message & { attachments?: unknown[] };
 
 describe('attachments: one node', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   it('a message carries attachments with text or without; members get them, history and REST agree', async () => {
     const [a, b] = await Promise.all([newPerson(t.url), newPerson(t.url)]);

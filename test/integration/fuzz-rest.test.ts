@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, createRoom, ERROR_CODES, HTTP_STATUS, newPerson, ok, sendMessage, type ErrorCode, type Message, type Person, type Room } from '../helpers/chat';
-import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec, ATTACHMENT } from '../helpers/fuzz';
+import { describe as show, jsonSize, judgeSpec, mutations, OPERATORS, fuzzTimeout, printable, PROFILE_FIELDS, report, runs, seed, settledHeap, type EventSpec, ATTACHMENT, storedSnapshot } from '../helpers/fuzz';
 
 interface Reply {
   status: number;
@@ -115,25 +115,7 @@ describe('fuzz: REST endpoints', () => {
   let requests = 0;
   let memberId = '';
 
-  async function stored() {
-    const db = t.app.deps.db;
-    // Checkpoints of earlier accepted sends land now, not between two snapshots.
-    await t.app.chat.counters.settle();
-    const all = async (name: string) =>
-      (await db.collection(name).find({}).toArray())
-        .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
-        .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return {
-      users: await all('users'),
-      rooms: await all('rooms'),
-      memberships: await all('memberships'),
-      access: await all('room_access'),
-      messages: await all('messages'),
-      threads: await all('threads'),
-      blocks: await all('user_blocks'),
-      moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
-    };
-  }
+  const stored = () => storedSnapshot(t);
 
   beforeAll(async () => {
     t = await startTestApp({ ...CHAT_ENV, OPERATOR_TOKEN });

@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { CHAT_ENV, closeClients, connectUser, createRoom, ERROR_CODES, newPerson, ok, registerUser, sendMessage, sleep, type Message, type Person, type Room, type TestUser } from '../helpers/chat';
 import { until } from '../helpers/cluster';
 import { connect, request, type Ack, type Client } from '../helpers/clients';
-import { ATTACHMENT, clientView, describe as show, EVENTS, hostileValue, jsonSize, judge, mutations, nest, fuzzTimeout, printable, report, runs, seed, settledHeap, unknownEvent } from '../helpers/fuzz';
+import { ATTACHMENT, clientView, describe as show, EVENTS, hostileValue, jsonSize, judge, mutations, nest, fuzzTimeout, printable, report, runs, seed, settledHeap, unknownEvent, storedSnapshot } from '../helpers/fuzz';
 
 const EVENT_NAMES = Object.keys(EVENTS);
 
@@ -83,26 +83,7 @@ describe('fuzz: socket events', () => {
     })[event]!;
 
   /** Everything stored, except what presence legitimately moves (users.lastSeenAt). */
-  async function stored() {
-    const db = t.app.deps.db;
-    // Checkpoints of earlier accepted sends land now, not between two snapshots.
-    await t.app.chat.counters.settle();
-    const all = async (name: string) =>
-      (await db.collection(name).find({}).toArray())
-        .map((d) => (name === 'users' ? { ...d, lastSeenAt: undefined } : d))
-        .sort((a, b) => String(a._id).localeCompare(String(b._id)));
-    return {
-      users: await all('users'),
-      rooms: await all('rooms'),
-      memberships: await all('memberships'),
-      access: await all('room_access'),
-      messages: await all('messages'),
-      // Moderation: the audit log, its counters, flags and their queues.
-      threads: await all('threads'),
-      blocks: await all('user_blocks'),
-      moderation: await Promise.all(['moderation_audit', 'moderation_counters', 'moderation_flags', 'moderation_flag_queues'].map(all)),
-    };
-  }
+  const stored = () => storedSnapshot(t);
 
   /** Sends one request on the actor's socket (reconnecting if a previous case closed it). */
   async function send(event: string, payload: unknown): Promise<Ack> {

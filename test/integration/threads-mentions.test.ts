@@ -6,29 +6,12 @@
 // (`unreadMentions` in room:list and message:read). One node and two nodes with Redis,
 // socket and REST, refusals that change nothing, idempotent retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app';
+import { useChatApp } from '../helpers/chat-app';
+import { type TestApp } from '../helpers/app';
 import { request, waitFor } from '../helpers/clients';
 import { startNodes } from '../helpers/nodes';
 import { notificationRecipients } from '../../server/src/jobs/notifications/recipients';
-import {
-  api,
-  CHAT_ENV,
-  closeClients,
-  cmid,
-  connectUser,
-  createRoom,
-  expectAckError,
-  expectHttpError,
-  history,
-  newPerson,
-  ok,
-  registerUser,
-  seedMessages,
-  sendMessage,
-  type Message,
-  type Person,
-  type RoomSummary,
-} from '../helpers/chat';
+import { api, CHAT_ENV, closeClients, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, newPerson, ok, registerUser, seedMessages, sendMessage, type Message, type Person, type RoomSummary } from '../helpers/chat';
 
 interface ThreadMessage extends Message {
   mentions?: string[];
@@ -47,14 +30,7 @@ const summaryOf = async (p: Person, roomId: string): Promise<Summary> =>
 const roomDoc = (t: TestApp, roomId: string) => t.app.chat.repos.rooms.findById(roomId);
 
 describe('threads and mentions: one node', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await t.close();
-  });
+  const t = useChatApp();
 
   it('mentions: members named as @username are resolved at send time, carried on the message, and absent otherwise', async () => {
     const [a, b, c, outsider] = await Promise.all([newPerson(t.url), newPerson(t.url), newPerson(t.url), newPerson(t.url)]);
