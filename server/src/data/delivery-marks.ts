@@ -6,6 +6,7 @@
 // A mark is a receipt, not a message: without Redis, a crash loses the marks of the last
 // interval (they fall back to the checkpoint and the next receipt moves them on); with
 // Redis, nothing is lost while Redis keeps its data.
+import { periodicFlush } from '../lib/periodic-flush';
 import type { Logger } from '../logger';
 import type { DocLock } from './doc-lock';
 import type { DeliveryStore } from './delivery-marks.store';
@@ -55,7 +56,6 @@ export function createDeliveryMarks(opts: DeliveryMarksOptions): DeliveryMarks {
     return failed.size === 0;
   }
 
-  let flushing: Promise<number> | null = null;
   async function flushOnce(): Promise<number> {
     const roomIds = await store.takeDirty(opts.flushBatch);
     let written = 0;
@@ -68,29 +68,10 @@ export function createDeliveryMarks(opts: DeliveryMarksOptions): DeliveryMarks {
     }
     return written;
   }
-  const flush = (): Promise<number> => {
-    flushing ??= flushOnce().finally(() => {
-      flushing = null;
-    });
-    return flushing;
-  };
-
-  const timer = setInterval(() => {
-    flush().catch((err: unknown) => log.warn({ err }, 'delivery checkpoint flush failed'));
-  }, opts.flushIntervalMs);
-  timer.unref();
+  const flusher = periodicFlush(flushOnce, opts.flushIntervalMs, (err) => log.warn({ err }, 'delivery checkpoint flush failed'));
 
   return {
     store,
-    flush,
-    async settle() {
-      while ((await flush()) > 0);
-    },
-    async close() {
-      clearInterval(timer);
-      for (let round = 0; round < 20; round++) {
-        if ((await flush().catch(() => 0)) === 0) break;
-      }
-    },
+    ...flusher,
   };
 }

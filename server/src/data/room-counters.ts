@@ -10,6 +10,7 @@
 // restarted): a message's _id is `roomId:seq`, so recovery probes forward from the
 // checkpoint to the true lastSeq and replays the messages past the checkpoint to restore
 // their senders' marks.
+import { periodicFlush } from '../lib/periodic-flush';
 import type { Logger } from '../logger';
 import type { DocLock } from './doc-lock';
 import { messageDocId } from './ids';
@@ -104,7 +105,6 @@ export function createRoomCounters(opts: RoomCountersOptions): RoomCounters {
     await store.dropMarks(roomId, marks);
   }
 
-  let flushing: Promise<number> | null = null;
   async function flushOnce(): Promise<number> {
     const roomIds = await store.takeDirty(opts.flushBatch);
     const failed: string[] = [];
@@ -119,17 +119,7 @@ export function createRoomCounters(opts: RoomCountersOptions): RoomCounters {
     if (failed.length > 0) await store.putBackDirty(failed);
     return roomIds.length - failed.length;
   }
-  const flush = (): Promise<number> => {
-    flushing ??= flushOnce().finally(() => {
-      flushing = null;
-    });
-    return flushing;
-  };
-
-  const timer = setInterval(() => {
-    flush().catch((err: unknown) => log.warn({ err }, 'checkpoint flush failed'));
-  }, opts.flushIntervalMs);
-  timer.unref();
+  const flusher = periodicFlush(flushOnce, opts.flushIntervalMs, (err) => log.warn({ err }, 'checkpoint flush failed'));
 
   return {
     async recordSent(roomId, seq, at, senderId) {
@@ -172,19 +162,8 @@ export function createRoomCounters(opts: RoomCountersOptions): RoomCounters {
       return room ? (await recover(room)).lastSeq : 0;
     },
 
-    flush,
-
-    async settle() {
-      while ((await flush()) > 0);
-    },
-
-    async close() {
-      clearInterval(timer);
-      // Graceful stop: write what this node can within a few rounds; the rest stays dirty
-      // (with Redis another node writes it; without, it is recovered at the next start).
-      for (let round = 0; round < 20; round++) {
-        if ((await flush().catch(() => 0)) === 0) break;
-      }
-    },
+    // flush, settle and close; close writes what this node can within a few rounds and leaves
+    // the rest dirty (with Redis another node writes it; without, it is recovered at the next start).
+    ...flusher,
   };
 }
