@@ -17,70 +17,20 @@ import { directRoomId } from '../../data/ids';
 import { lockKeys } from '../../data/lock-keys';
 import type { Limiter } from '../../data/rate-limit.store';
 import { AppError, errors } from '../../errors';
-import { BoundedMap } from '../../lib/bounded-map';
+import { StampedCache } from '../../lib/stamped-cache';
 import type { Peers } from '../peers';
 
 /** The refusal of a blocked user's dm:open or send into the blocker's direct room. */
 export const blockedError = () => new AppError('FORBIDDEN', 'this user has blocked you', { reason: 'BLOCKED' });
 
-interface Entry {
-  rel: BlockRelations;
-  at: number;
-}
-
-export class BlockCache {
-  private readonly entries: BoundedMap<string, Entry>;
-  /** Bumped by every forget: a load that started before one must not store what it read. */
-  private readonly generations: BoundedMap<string, number>;
-  private clock = 0;
-  private baseline = 0;
-  private readonly ttlMs: number;
-
-  constructor(private readonly peers: Pick<Peers, 'blocksChanged'> | null, opts: { ttlMs?: number; maxEntries?: number } = {}) {
-    this.ttlMs = opts.ttlMs ?? 60_000;
-    this.entries = new BoundedMap(opts.maxEntries ?? 100_000);
-    this.generations = new BoundedMap(opts.maxEntries ?? 100_000);
-  }
-
-  /** A fresh entry, or null (missing or past the TTL). */
-  get(userId: string): BlockRelations | null {
-    const e = this.entries.get(userId);
-    return e && Date.now() - e.at <= this.ttlMs ? e.rel : null;
-  }
-
-  /**
-   * Whatever this node holds, even past the TTL: for the emitter, which must decide
-   * synchronously. Null only when it holds nothing (never loaded, evicted, or forgotten
-   * because the lists changed): then the caller loads first.
-   */
-  peek(userId: string): BlockRelations | null {
-    return this.entries.get(userId)?.rel ?? null;
-  }
-
-  stamp(userId: string): number {
-    return this.generations.get(userId) ?? this.baseline;
-  }
-
-  set(userId: string, rel: BlockRelations, stamp: number): void {
-    if (this.stamp(userId) === stamp) this.entries.set(userId, { rel, at: Date.now() });
-  }
-
-  /** Drops a user's entry here and on every node. */
-  forget(userId: string): void {
-    this.forgetLocal(userId);
-    this.peers?.blocksChanged(userId);
-  }
-
-  forgetLocal(userId: string): void {
-    this.entries.delete(userId);
-    this.generations.set(userId, ++this.clock);
-  }
-
-  /** Drops everything (the cluster link was down: forgets may have been missed). */
-  clear(): void {
-    this.entries.clear();
-    this.generations.clear();
-    this.baseline = ++this.clock;
+/**
+ * Both lists of each user, per node. Entries past the TTL are kept for peek(): the emitter
+ * must decide synchronously, so it uses whatever this node holds, and loads only when it holds
+ * nothing (never loaded, evicted, or forgotten because the lists changed).
+ */
+export class BlockCache extends StampedCache<BlockRelations> {
+  constructor(peers: Pick<Peers, 'blocksChanged'> | null, opts: { ttlMs?: number; maxEntries?: number } = {}) {
+    super(peers ? (userId) => peers.blocksChanged(userId) : null, { ...opts, keepStale: true });
   }
 }
 
