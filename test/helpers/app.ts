@@ -49,6 +49,9 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     SHUTDOWN_GRACE_MS: '500',
     DATA_DIR: '.data/test',
     ...GENEROUS_ACCOUNT_LIMITS,
+    // Tests send bursts of up to 45 at once: on a slow machine a burst's own queue can cut the
+    // adaptive send limit (SEND_QUEUE_TARGET_MS), and the floor keeps such a burst whole.
+    SEND_LIMIT_FLOOR: '64',
     // Lets a whole suite run on one history read path: HISTORY_READS=range|points npx vitest run ...
     HISTORY_READS: process.env.HISTORY_READS,
     // Matters only with REDIS_URL; CI runs the Redis-backed tests with both adapter modes.

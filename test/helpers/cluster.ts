@@ -124,6 +124,9 @@ export const CLUSTER_ENV: Record<string, string> = {
   RATE_LIMIT_MESSAGES: '100000',
   RATE_LIMIT_JOINS: '100000',
   MAX_CONNECTIONS_PER_USER: '1000',
+  // Tests send bursts of up to 45 at once: on a slow machine a burst's own queue can cut the
+  // adaptive send limit (SEND_QUEUE_TARGET_MS), and the floor keeps such a burst whole.
+  SEND_LIMIT_FLOOR: '64',
   PRESENCE_GRACE_MS: '300',
   PRESENCE_HEARTBEAT_MS: '300',
   PRESENCE_NODE_TTL_MS: '1500',

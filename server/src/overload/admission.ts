@@ -34,6 +34,14 @@ export interface AdmissionConfig {
    * lately, would take longer (only past roomSendBurst sends ahead: shorter bursts always pass).
    */
   maxSendWaitMs: number;
+  /**
+   * Target for the median send time, admission to answer (0: off). When the median of the
+   * sends finished in a 100 ms interval is above it, a queue stands on the node (one room's
+   * burst does not move the median while other rooms' sends are fast), and the send limit is
+   * cut to the sends in progress × target ÷ median (between ×0.5 and ×0.9), so the queue drains
+   * toward the target within a few intervals. An empty node forgets the cut.
+   */
+  sendQueueTargetMs: number;
   /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
   maxDbInFlight: number;
   /** /readyz answers 503 while at least this share of the last 2 s of requests was shed (0: never). */
@@ -46,6 +54,10 @@ const BUCKET_MS = 500;
 const MIN_WINDOW_REQUESTS = 20;
 /** The limit shrinks at most once per this interval (one shrink per round of slow answers, not one per answer). */
 const SHRINK_EVERY_MS = 100;
+/** The standing-queue check looks at the median send of each interval this long... */
+const QUEUE_INTERVAL_MS = 100;
+/** ...once at least this many sends finished in it (fewer say nothing about a queue). */
+const QUEUE_MIN_SAMPLES = 8;
 /** Weight of the newest send in the moving means of send time. */
 const ALPHA = 0.2;
 
@@ -85,6 +97,9 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
   // The adaptive limit on sends in progress (AIMD on send time, see maxSendWaitMs).
   let sendLimit = cfg.maxSendsPerNode;
   let lastShrink = -Infinity;
+  // The times of the sends finished in the current standing-queue interval (sendQueueTargetMs).
+  let intervalStart = -Infinity;
+  let intervalTook: number[] = [];
   let dbMs = 2;
   // Admitted and shed requests per 500 ms bucket, for readiness.
   const window = Array.from({ length: WINDOW_BUCKETS }, () => ({ at: 0, admitted: 0, shed: 0 }));
@@ -109,6 +124,20 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
    */
   const retryAfterMs = (base = drainMs()) => Math.min(10_000, Math.max(100, base / (1 - Math.min(0.95, shedRatio()))));
   const tooSlow = (ms: number) => cfg.maxSendWaitMs > 0 && ms > cfg.maxSendWaitMs;
+  /**
+   * Notes a finished send; at the end of an interval whose median send took longer than
+   * sendQueueTargetMs, answers the share of the sends in progress to keep (0.5 to 0.9), else null.
+   */
+  function standingQueue(took: number, at: number): number | null {
+    if (cfg.sendQueueTargetMs <= 0) return null;
+    if (intervalStart === -Infinity) intervalStart = at;
+    intervalTook.push(took);
+    if (at - intervalStart < QUEUE_INTERVAL_MS || intervalTook.length < QUEUE_MIN_SAMPLES) return null;
+    const median = intervalTook.sort((a, b) => a - b)[intervalTook.length >> 1];
+    intervalStart = at;
+    intervalTook = [];
+    return median > cfg.sendQueueTargetMs ? Math.min(0.9, Math.max(0.5, cfg.sendQueueTargetMs / median)) : null;
+  }
 
   /** Share of the requests of the last 2 s that were shed (0 with too few to say). */
   function shedRatio(): number {
@@ -180,7 +209,13 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
       if (ahead >= cfg.maxSendsPerRoom) throw refuse('room-sends', ahead * room.turnMs);
       // The room's queue: this send would wait for the `ahead` sends before it.
       if (ahead >= cfg.roomSendBurst && tooSlow((ahead + 1) * room.turnMs)) throw refuse('send-wait', (ahead + 1) * room.turnMs);
-      if (cfg.maxSendWaitMs > 0 && sendsInProgress >= sendLimit) throw refuse('send-wait');
+      // Nothing in progress: no queue stands, so a cut from an earlier overload no longer applies.
+      if (sendsInProgress === 0) {
+        sendLimit = cfg.maxSendsPerNode;
+        intervalStart = -Infinity;
+        intervalTook = [];
+      }
+      if ((cfg.maxSendWaitMs > 0 || cfg.sendQueueTargetMs > 0) && sendsInProgress >= sendLimit) throw refuse('send-wait');
       room.n += 1;
       roomSends.set(roomId, room);
       senderSends.set(senderId, mine + 1);
@@ -193,13 +228,18 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
         const turn = took / (ahead + 1);
         room.turnMs = room.turnMs === 0 ? turn : room.turnMs + ALPHA * (turn - room.turnMs);
         sendMs = sendMs === 0 ? took : sendMs + ALPHA * (took - sendMs);
-        if (!tooSlow(took)) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
-        else if (started - lastShrink > SHRINK_EVERY_MS) {
+        const at = now();
+        const keep = standingQueue(took, at);
+        if (keep !== null) {
+          // Cut from what is in progress, not from a ceiling the node never reached: the cut bites at once.
+          lastShrink = at;
+          sendLimit = Math.max(cfg.sendLimitFloor, Math.min(sendLimit, sendsInProgress) * keep);
+        } else if (!tooSlow(took) && !(cfg.sendQueueTargetMs > 0 && took > cfg.sendQueueTargetMs)) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
+        else if (tooSlow(took) && started - lastShrink > SHRINK_EVERY_MS) {
           // Only sends admitted after the last shrink count: those before it were admitted under the old limit.
-          lastShrink = now();
+          lastShrink = at;
           sendLimit = Math.max(cfg.sendLimitFloor, sendLimit * 0.9);
         }
-        const at = now();
         // The pace only while busy (another send was in progress): an idle gap is not a slow drain.
         if (sendsInProgress > 1 && lastDone > -Infinity) doneEveryMs = doneEveryMs === 0 ? at - lastDone : doneEveryMs + ALPHA * (at - lastDone - doneEveryMs);
         lastDone = at;
