@@ -51,15 +51,36 @@ function harness(cfg: Partial<AdmissionConfig> = {}) {
     if (refused > 0) throw new Error(`${refused} of the burst refused`);
     return list as Admitted[];
   }
-  return { admission, send, burst, at: (ms: number) => (clock = ms) };
+  /**
+   * Load the node takes whole, for `ms` from now: 5 sends every 5 ms, each taking `tookMs`,
+   * so sends are always in progress; then the last ones finish. Teaches the node its usual median.
+   */
+  async function steady(tookMs: number, ms: number): Promise<void> {
+    const pending: Array<{ send: Admitted; end: number }> = [];
+    for (const stop = clock + ms; clock < stop; ) {
+      const t = clock;
+      while (pending.length > 0 && pending[0].end <= t) {
+        const p = pending.shift()!;
+        await p.send.done(p.end);
+      }
+      clock = t;
+      for (const send of burst(5)) pending.push({ send, end: t + tookMs });
+      clock = t + 5;
+    }
+    for (const p of pending) await p.send.done(Math.max(clock, p.end));
+  }
+  return { admission, send, burst, steady, at: (ms: number) => (clock = ms), now: () => clock };
 }
 
 describe('admission: the adaptive send limit (SEND_QUEUE_TARGET_MS)', () => {
   it('a queue that stands (median send above the target for an interval) cuts the limit toward the target, and new sends are refused with send-wait', async () => {
     const h = harness();
+    await h.steady(3, 2000);
+    expect(h.admission.stats().sendTargetMs).toBe(20);
+    const t = h.now();
     const sends = h.burst(100);
     // 20 sends finish over 120 ms, each having taken 60-120 ms: a standing queue at 3-6× the target.
-    for (let i = 0; i < 20; i++) await sends[i].done(60 + i * 6);
+    for (let i = 0; i < 20; i++) await sends[i].done(t + 60 + i * 6);
     const limit = h.admission.stats().sendLimit;
     // Cut from the 80 or so in progress, by at least half (target 20 ÷ median ≥ 90 ms, bounded at ×0.5).
     expect(limit).toBeLessThanOrEqual(45);
@@ -101,10 +122,34 @@ describe('admission: the adaptive send limit (SEND_QUEUE_TARGET_MS)', () => {
     expect(h.admission.stats().sendLimit).toBe(CFG.maxSendsPerNode);
   });
 
+  it("the target follows the node's usual median: a node whose sends take 25 ms at capacity is not cut at 60, but is at 150", async () => {
+    const h = harness();
+    await h.steady(25, 3000);
+    expect(h.admission.stats().sendLimit).toBe(CFG.maxSendsPerNode);
+    expect(h.admission.stats().sendTargetMs).toBe(75);
+    // Slower than the least target (20) but within three times the usual median: no cut.
+    await h.steady(60, 1000);
+    expect(h.admission.stats().sendLimit).toBe(CFG.maxSendsPerNode);
+    // A queue at six times the usual median: cut.
+    const t = h.now();
+    const queued = h.burst(100);
+    for (let i = 0; i < 20; i++) await queued[i].done(t + 120 + i * 6);
+    expect(h.admission.stats().sendLimit).toBeLessThan(100);
+  });
+
+  it('no cut before the node knows its usual median (its first second of sends)', async () => {
+    const h = harness();
+    const sends = h.burst(100);
+    for (let i = 0; i < 20; i++) await sends[i].done(60 + i * 6);
+    expect(h.admission.stats().sendLimit).toBe(CFG.maxSendsPerNode);
+  });
+
   it('the cut never goes below SEND_LIMIT_FLOOR, and an empty node forgets it: the next burst passes whole', async () => {
     const h = harness();
+    await h.steady(3, 2000);
+    const t = h.now();
     const slow = h.burst(40);
-    for (let i = 0; i < 40; i++) await slow[i].done(200 + i * 10);
+    for (let i = 0; i < 40; i++) await slow[i].done(t + 200 + i * 10);
     expect(h.admission.stats().sendLimit).toBe(CFG.sendLimitFloor);
     // Nothing in progress now: a new burst of 50 is admitted whole.
     h.burst(50);

@@ -35,11 +35,13 @@ export interface AdmissionConfig {
    */
   maxSendWaitMs: number;
   /**
-   * Target for the median send time, admission to answer (0: off). When the median of the
-   * sends finished in a 100 ms interval is above it, a queue stands on the node (one room's
-   * burst does not move the median while other rooms' sends are fast), and the send limit is
-   * cut to the sends in progress × target ÷ median (between ×0.5 and ×0.9), so the queue drains
-   * toward the target within a few intervals. An empty node forgets the cut.
+   * The least target for the median send time, admission to answer (0: off). The target is
+   * this or three times the node's usual median (its median while it takes all it is offered),
+   * whichever is higher. When the median of the sends finished in a 100 ms interval is above
+   * it, a queue stands on the node (one room's burst does not move the median while other
+   * rooms' sends are fast), and the send limit is cut to the sends in progress × target ÷
+   * median (between ×0.5 and ×0.9), so the queue drains toward the target within a few
+   * intervals. An empty node forgets the cut.
    */
   sendQueueTargetMs: number;
   /** Database operations in flight (waiting for a pooled connection or running); beyond, new requests are refused. */
@@ -58,6 +60,12 @@ const SHRINK_EVERY_MS = 100;
 const QUEUE_INTERVAL_MS = 100;
 /** ...once at least this many sends finished in it (fewer say nothing about a queue). */
 const QUEUE_MIN_SAMPLES = 8;
+/** The target is at least this × the usual median: a node whose sends take 25 ms at capacity (insert batches over many rooms, where more sends in progress make bigger batches and more throughput) is not cut at 60. */
+const USUAL_MEDIAN_TOLERANCE = 3;
+/** Weight of one interval in the usual median (100 ms intervals: it follows over ~10 s). */
+const USUAL_ALPHA = 0.01;
+/** No cut before the usual median is known from this many intervals (until then MAX_SEND_WAIT_MS alone bounds the queue). */
+const USUAL_MIN_INTERVALS = 10;
 /** Weight of the newest send in the moving means of send time. */
 const ALPHA = 0.2;
 
@@ -73,6 +81,8 @@ export interface AdmissionStats {
   sendLimit: number;
   /** The most sends any one sender has in progress. */
   busiestSenderSends: number;
+  /** The median send time the node holds under overload now (SEND_QUEUE_TARGET_MS or three times its usual median; 0: off or not known yet). */
+  sendTargetMs: number;
   shed: Record<ShedReason, number>;
 }
 
@@ -100,6 +110,12 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
   // The times of the sends finished in the current standing-queue interval (sendQueueTargetMs).
   let intervalStart = -Infinity;
   let intervalTook: number[] = [];
+  // Whether the send limit refused a send in the current interval: then the interval's median
+  // is the node under overload, not its usual median.
+  let limitHit = false;
+  // Moving mean of the interval medians of intervals the limit did not bind, and how many there were.
+  let usualMs = 0;
+  let usualIntervals = 0;
   let dbMs = 2;
   // Admitted and shed requests per 500 ms bucket, for readiness.
   const window = Array.from({ length: WINDOW_BUCKETS }, () => ({ at: 0, admitted: 0, shed: 0 }));
@@ -128,6 +144,9 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
    * Notes a finished send; at the end of an interval whose median send took longer than
    * sendQueueTargetMs, answers the share of the sends in progress to keep (0.5 to 0.9), else null.
    */
+  function queueTarget(): number {
+    return Math.max(cfg.sendQueueTargetMs, USUAL_MEDIAN_TOLERANCE * usualMs);
+  }
   function standingQueue(took: number, at: number): number | null {
     if (cfg.sendQueueTargetMs <= 0) return null;
     if (intervalStart === -Infinity) intervalStart = at;
@@ -136,7 +155,16 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
     const median = intervalTook.sort((a, b) => a - b)[intervalTook.length >> 1];
     intervalStart = at;
     intervalTook = [];
-    return median > cfg.sendQueueTargetMs ? Math.min(0.9, Math.max(0.5, cfg.sendQueueTargetMs / median)) : null;
+    const target = queueTarget();
+    const stood = usualIntervals >= USUAL_MIN_INTERVALS && median > target;
+    // Only what the node does while it takes all it is offered teaches it its usual median
+    // (the first interval of an overload moves it by a hundredth; the cut then binds).
+    if (!limitHit) {
+      usualMs = usualIntervals === 0 ? median : usualMs + Math.max(USUAL_ALPHA, 1 / (usualIntervals + 1)) * (median - usualMs);
+      usualIntervals += 1;
+    }
+    limitHit = false;
+    return stood ? Math.min(0.9, Math.max(0.5, target / median)) : null;
   }
 
   /** Share of the requests of the last 2 s that were shed (0 with too few to say). */
@@ -210,12 +238,11 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
       // The room's queue: this send would wait for the `ahead` sends before it.
       if (ahead >= cfg.roomSendBurst && tooSlow((ahead + 1) * room.turnMs)) throw refuse('send-wait', (ahead + 1) * room.turnMs);
       // Nothing in progress: no queue stands, so a cut from an earlier overload no longer applies.
-      if (sendsInProgress === 0) {
-        sendLimit = cfg.maxSendsPerNode;
-        intervalStart = -Infinity;
-        intervalTook = [];
+      if (sendsInProgress === 0) sendLimit = cfg.maxSendsPerNode;
+      if ((cfg.maxSendWaitMs > 0 || cfg.sendQueueTargetMs > 0) && sendsInProgress >= sendLimit) {
+        limitHit = true;
+        throw refuse('send-wait');
       }
-      if ((cfg.maxSendWaitMs > 0 || cfg.sendQueueTargetMs > 0) && sendsInProgress >= sendLimit) throw refuse('send-wait');
       room.n += 1;
       roomSends.set(roomId, room);
       senderSends.set(senderId, mine + 1);
@@ -234,7 +261,7 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
           // Cut from what is in progress, not from a ceiling the node never reached: the cut bites at once.
           lastShrink = at;
           sendLimit = Math.max(cfg.sendLimitFloor, Math.min(sendLimit, sendsInProgress) * keep);
-        } else if (!tooSlow(took) && !(cfg.sendQueueTargetMs > 0 && took > cfg.sendQueueTargetMs)) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
+        } else if (!tooSlow(took) && !(cfg.sendQueueTargetMs > 0 && took > queueTarget())) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
         else if (tooSlow(took) && started - lastShrink > SHRINK_EVERY_MS) {
           // Only sends admitted after the last shrink count: those before it were admitted under the old limit.
           lastShrink = at;
@@ -286,7 +313,7 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
       for (const r of roomSends.values()) busiest = Math.max(busiest, r.n);
       let busiestSender = 0;
       for (const n of senderSends.values()) busiestSender = Math.max(busiestSender, n);
-      return { sendsInProgress, busiestRoomSends: busiest, busiestSenderSends: busiestSender, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), shed: { ...shed } };
+      return { sendsInProgress, busiestRoomSends: busiest, busiestSenderSends: busiestSender, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), sendTargetMs: cfg.sendQueueTargetMs > 0 && usualIntervals >= USUAL_MIN_INTERVALS ? Math.round(queueTarget()) : 0, shed: { ...shed } };
     },
   };
 }

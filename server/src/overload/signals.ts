@@ -104,6 +104,14 @@ export function watchOverload(admission: Admission, client: DriverEvents, regist
     },
   });
   new Gauge({
+    name: 'chat_admission_send_target_seconds',
+    help: 'The median send time the node holds under overload: SEND_QUEUE_TARGET_MS or three times its usual median (0 while off or not known yet)',
+    registers: [registry],
+    collect() {
+      this.set(admission.stats().sendTargetMs / 1000);
+    },
+  });
+  new Gauge({
     name: 'chat_admission_shedding',
     help: '1 while the node sheds hard (readiness answers 503), else 0',
     registers: [registry],
