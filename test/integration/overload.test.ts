@@ -207,6 +207,8 @@ describe('overload: admission with tiny bounds', () => {
     for (const name of ['chat_shed_requests_total{', 'chat_admission_queue_depth{', 'chat_event_loop_delay_seconds{', 'chat_db_command_seconds_bucket{', 'chat_db_pool_wait_seconds_bucket{']) {
       expect(text).toContain(name);
     }
+    // The standing-queue target: a number of seconds (0 until the node knows its usual median).
+    expect(text).toMatch(/^chat_admission_send_target_seconds \d/m);
     expect(await metric(t.url, 'chat_shed_requests_total', 'reason="room-sends"')).toBeGreaterThan(0);
   });
 });
