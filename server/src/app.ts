@@ -177,7 +177,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     historyCache: history.cache,
     blockCache: blocks.cache,
     peerMessage: (m) => {
-      services.messages.peerStored(m.roomId, m.seq);
+      services.messages.peerStored(m);
       emitter.peerMessage(m);
     },
   });

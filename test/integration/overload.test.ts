@@ -2,10 +2,12 @@
 // UNAVAILABLE and details.retryAfterMs, nothing of a refused send is stored, and a retry with
 // the same clientMsgId later succeeds exactly once; a request past its budget never reaches the
 // database; REST answers 503 with Retry-After; /readyz is 503 while shedding and 200 after.
-import { afterEach, describe, expect, it } from 'vitest';
-import { request } from '../helpers/clients';
-import { api, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, ok, pageAfter, sendMessage, sleep, type Message } from '../helpers/chat';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { request, waitFor } from '../helpers/clients';
+import { api, CHAT_ENV, closeClients, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, ok, pageAfter, registerUser, sendMessage, sleep, type Message } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
+import { type TestApp } from '../helpers/app';
+import { startNodes } from '../helpers/nodes';
 
 type Repos = { messages: Record<string, (...args: any[]) => Promise<any>> };
 
@@ -210,5 +212,36 @@ describe('overload: admission with tiny bounds', () => {
     // The standing-queue target: a number of seconds (0 until the node knows its usual median).
     expect(text).toMatch(/^chat_admission_send_target_seconds(\{[^}]*\})? \d/m);
     expect(await metric(t.url, 'chat_shed_requests_total', 'reason="room-sends"')).toBeGreaterThan(0);
+  });
+});
+
+describe('overload: retries that land on another node', () => {
+  let nodes: TestApp[] = [];
+  beforeAll(async () => {
+    nodes = await startNodes(2, CHAT_ENV);
+  });
+  afterAll(async () => {
+    closeClients();
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+
+  it("a retry on another node of a send stored on the first is answered from its `_id`: no insert, so no query on idemKey (a scan that held up the embedded database after a node was killed)", async () => {
+    const a = await registerUser(nodes[0].url);
+    const b = await registerUser(nodes[1].url);
+    const a0 = await connectUser(nodes[0].url, a);
+    const a1 = await connectUser(nodes[1].url, a);
+    const b1 = await connectUser(nodes[1].url, b);
+    const room = await createRoom(a0, { type: 'public', memberIds: [b.id] });
+    const clientMsgId = cmid();
+    // Node 1 has announced the message to its sockets once b sees it: it has heard of it from node 0.
+    const seen = waitFor<Message>(b1, 'message:new', (m) => m.roomId === room.id);
+    const first = await sendMessage(a0, room.id, 'stored on node 0', { clientMsgId });
+    await seen;
+    const insertsBefore = await metric(nodes[1].url, 'chat_db_commands_total', 'command="insert"');
+    // The sender's client reconnected to node 1 (its first node died, say) and retries there.
+    const again = await sendMessage(a1, room.id, 'stored on node 0', { clientMsgId });
+    expect(again).toMatchObject({ id: first.id, seq: first.seq });
+    expect(await metric(nodes[1].url, 'chat_db_commands_total', 'command="insert"')).toBe(insertsBefore);
+    expect((await history(a1, room.id)).items.map((m) => m.id)).toEqual([first.id]);
   });
 });

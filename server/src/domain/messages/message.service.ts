@@ -97,7 +97,8 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
   // send that was stored (its ack lost or late, or the app repeating itself) is then one `_id`
   // lookup, outside the room's turn; otherwise it is a query on idemKey, which the embedded
   // database answers with a collection scan that holds up every command behind it (measured
-  // at 150-950 ms each under overload, docs/benchmarks.md). A miss (another node, a restart)
+  // at 150-950 ms each under overload, docs/benchmarks.md). Messages other nodes stored are
+  // remembered too (peerStored). A miss (a restart, a node that died before announcing)
   // still finds the message that way. Bounded: the oldest keys are forgotten.
   const recentSends = new BoundedMap<string, string>(50_000);
   async function alreadySent(idemKey: string): Promise<MessageDoc | null> {
@@ -322,10 +323,14 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
     /**
      * A message another node stored: this node's next insert in that room starts above it, so
      * nodes sending into one room rarely collide on a seq (each collision costs a lookup and
-     * a second insert).
+     * a second insert). Its idempotency key is remembered too: a retry that lands here (its
+     * client reconnected to this node, or its first node died after storing) is then an `_id`
+     * lookup, not a scan on idemKey that holds up the embedded database for everyone (the
+     * survivors' stall after a node was killed under overload, docs/benchmarks.md).
      */
-    peerStored(roomId: string, seq: number): void {
-      rememberSeq(roomId, seq);
+    peerStored(m: { id: string; roomId: string; seq: number; senderId: string; clientMsgId: string }): void {
+      rememberSeq(m.roomId, m.seq);
+      recentSends.set(idempotencyKey(m.senderId, m.clientMsgId), m.id);
     },
     // Admission first: a send over the room's or the node's bound is refused before it queues.
     send: (userId: string, input: SendInput) => {
