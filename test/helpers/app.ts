@@ -38,6 +38,19 @@ export const GENEROUS_ACCOUNT_LIMITS: Record<string, string> = {
   REGISTER_GLOBAL: '10000000',
 };
 
+/**
+ * Load-shedding bounds a test never trips by accident; overload.test.ts sets tight ones.
+ * - Tests send bursts of up to 45 at once: on a slow machine a burst's own queue can cut the
+ *   adaptive send limit (SEND_QUEUE_TARGET_MS), and the floor keeps such a burst whole.
+ * - No request budget: with the whole suite on one embedded database (one command at a time),
+ *   a request can wait past the default 5 s before its first command (the authorization matrix
+ *   once got UNAVAILABLE for a plain GET /rooms).
+ */
+export const UNHURRIED_LOAD_BOUNDS: Record<string, string> = {
+  SEND_LIMIT_FLOOR: '64',
+  REQUEST_BUDGET_MS: '0',
+};
+
 /** The environment a test app runs with; overrides win. */
 export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return {
@@ -49,13 +62,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     SHUTDOWN_GRACE_MS: '500',
     DATA_DIR: '.data/test',
     ...GENEROUS_ACCOUNT_LIMITS,
-    // Tests send bursts of up to 45 at once: on a slow machine a burst's own queue can cut the
-    // adaptive send limit (SEND_QUEUE_TARGET_MS), and the floor keeps such a burst whole.
-    SEND_LIMIT_FLOOR: '64',
-    // No request budget: with the whole suite on one embedded database (one command at a time),
-    // a request can wait past the default 5 s before its first command, and the authorization
-    // matrix once got UNAVAILABLE for a plain GET /rooms. overload.test.ts sets its own budget.
-    REQUEST_BUDGET_MS: '0',
+    ...UNHURRIED_LOAD_BOUNDS,
     // Lets a whole suite run on one history read path: HISTORY_READS=range|points npx vitest run ...
     HISTORY_READS: process.env.HISTORY_READS,
     // Matters only with REDIS_URL; CI runs the Redis-backed tests with both adapter modes.

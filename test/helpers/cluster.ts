@@ -8,7 +8,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { inject } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { freshMongoUri, GENEROUS_ACCOUNT_LIMITS, TEST_JWT_SECRET } from './app';
+import { freshMongoUri, GENEROUS_ACCOUNT_LIMITS, TEST_JWT_SECRET, UNHURRIED_LOAD_BOUNDS } from './app';
 import type { Message } from './chat';
 import { freePort } from './ports';
 
@@ -124,13 +124,7 @@ export const CLUSTER_ENV: Record<string, string> = {
   RATE_LIMIT_MESSAGES: '100000',
   RATE_LIMIT_JOINS: '100000',
   MAX_CONNECTIONS_PER_USER: '1000',
-  // Tests send bursts of up to 45 at once: on a slow machine a burst's own queue can cut the
-  // adaptive send limit (SEND_QUEUE_TARGET_MS), and the floor keeps such a burst whole.
-  SEND_LIMIT_FLOOR: '64',
-  // No request budget: with the whole suite on one embedded database (one command at a time),
-  // a request can wait past the default 5 s before its first command, and the authorization
-  // matrix once got UNAVAILABLE for a plain GET /rooms. overload.test.ts sets its own budget.
-  REQUEST_BUDGET_MS: '0',
+  ...UNHURRIED_LOAD_BOUNDS,
   PRESENCE_GRACE_MS: '300',
   PRESENCE_HEARTBEAT_MS: '300',
   PRESENCE_NODE_TTL_MS: '1500',
