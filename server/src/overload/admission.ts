@@ -68,6 +68,8 @@ const USUAL_ALPHA = 0.01;
 const USUAL_MIN_INTERVALS = 10;
 /** Weight of the newest send in the moving means of send time. */
 const ALPHA = 0.2;
+/** A moving mean's next value (0: none yet, so the first value is taken whole). */
+const follow = (mean: number, value: number): number => (mean === 0 ? value : mean + ALPHA * (value - mean));
 
 export interface AdmissionStats {
   sendsInProgress: number;
@@ -140,13 +142,14 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
    */
   const retryAfterMs = (base = drainMs()) => Math.min(10_000, Math.max(100, base / (1 - Math.min(0.95, shedRatio()))));
   const tooSlow = (ms: number) => cfg.maxSendWaitMs > 0 && ms > cfg.maxSendWaitMs;
+  /** The median send time the node holds under overload (sendQueueTargetMs or 3× its usual median). */
+  const queueTarget = () => Math.max(cfg.sendQueueTargetMs, USUAL_MEDIAN_TOLERANCE * usualMs);
+  /** The target is on, and the usual median known well enough to cut by it. */
+  const targetKnown = () => cfg.sendQueueTargetMs > 0 && usualIntervals >= USUAL_MIN_INTERVALS;
   /**
-   * Notes a finished send; at the end of an interval whose median send took longer than
-   * sendQueueTargetMs, answers the share of the sends in progress to keep (0.5 to 0.9), else null.
+   * Notes a finished send; at the end of an interval whose median send took longer than the
+   * target, answers the share of the sends in progress to keep (0.5 to 0.9), else null.
    */
-  function queueTarget(): number {
-    return Math.max(cfg.sendQueueTargetMs, USUAL_MEDIAN_TOLERANCE * usualMs);
-  }
   function standingQueue(took: number, at: number): number | null {
     if (cfg.sendQueueTargetMs <= 0) return null;
     if (intervalStart === -Infinity) intervalStart = at;
@@ -156,11 +159,12 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
     intervalStart = at;
     intervalTook = [];
     const target = queueTarget();
-    const stood = usualIntervals >= USUAL_MIN_INTERVALS && median > target;
+    const stood = targetKnown() && median > target;
     // Only what the node does while it takes all it is offered teaches it its usual median
     // (the first interval of an overload moves it by a hundredth; the cut then binds).
     if (!limitHit) {
-      usualMs = usualIntervals === 0 ? median : usualMs + Math.max(USUAL_ALPHA, 1 / (usualIntervals + 1)) * (median - usualMs);
+      // A plain mean of the first intervals (weight 1 for the first), then a moving one.
+      usualMs += Math.max(USUAL_ALPHA, 1 / (usualIntervals + 1)) * (median - usualMs);
       usualIntervals += 1;
     }
     limitHit = false;
@@ -253,22 +257,23 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
       } finally {
         const took = now() - started;
         const turn = took / (ahead + 1);
-        room.turnMs = room.turnMs === 0 ? turn : room.turnMs + ALPHA * (turn - room.turnMs);
-        sendMs = sendMs === 0 ? took : sendMs + ALPHA * (took - sendMs);
+        room.turnMs = follow(room.turnMs, turn);
+        sendMs = follow(sendMs, took);
         const at = now();
         const keep = standingQueue(took, at);
         if (keep !== null) {
           // Cut from what is in progress, not from a ceiling the node never reached: the cut bites at once.
           lastShrink = at;
           sendLimit = Math.max(cfg.sendLimitFloor, Math.min(sendLimit, sendsInProgress) * keep);
-        } else if (!tooSlow(took) && !(cfg.sendQueueTargetMs > 0 && took > queueTarget())) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
-        else if (tooSlow(took) && started - lastShrink > SHRINK_EVERY_MS) {
+        } else if (tooSlow(took)) {
           // Only sends admitted after the last shrink count: those before it were admitted under the old limit.
-          lastShrink = at;
-          sendLimit = Math.max(cfg.sendLimitFloor, sendLimit * 0.9);
-        }
+          if (started - lastShrink > SHRINK_EVERY_MS) {
+            lastShrink = at;
+            sendLimit = Math.max(cfg.sendLimitFloor, sendLimit * 0.9);
+          }
+        } else if (!(cfg.sendQueueTargetMs > 0 && took > queueTarget())) sendLimit = Math.min(cfg.maxSendsPerNode, sendLimit + 1 / sendLimit);
         // The pace only while busy (another send was in progress): an idle gap is not a slow drain.
-        if (sendsInProgress > 1 && lastDone > -Infinity) doneEveryMs = doneEveryMs === 0 ? at - lastDone : doneEveryMs + ALPHA * (at - lastDone - doneEveryMs);
+        if (sendsInProgress > 1 && lastDone > -Infinity) doneEveryMs = follow(doneEveryMs, at - lastDone);
         lastDone = at;
         sendsInProgress -= 1;
         const left = (senderSends.get(senderId) ?? 1) - 1;
@@ -313,7 +318,7 @@ export function createAdmission(cfg: AdmissionConfig, now: () => number = () => 
       for (const r of roomSends.values()) busiest = Math.max(busiest, r.n);
       let busiestSender = 0;
       for (const n of senderSends.values()) busiestSender = Math.max(busiestSender, n);
-      return { sendsInProgress, busiestRoomSends: busiest, busiestSenderSends: busiestSender, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), sendTargetMs: cfg.sendQueueTargetMs > 0 && usualIntervals >= USUAL_MIN_INTERVALS ? Math.round(queueTarget()) : 0, shed: { ...shed } };
+      return { sendsInProgress, busiestRoomSends: busiest, busiestSenderSends: busiestSender, pendingAcks, dbInFlight, sendMs: Math.round(sendMs), sendLimit: Math.round(sendLimit), sendTargetMs: targetKnown() ? Math.round(queueTarget()) : 0, shed: { ...shed } };
     },
   };
 }
