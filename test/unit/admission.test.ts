@@ -18,25 +18,23 @@ const CFG: AdmissionConfig = {
   readyShedRatio: 0,
 };
 
-type Admitted = { refused: false; done: (atMs: number) => Promise<void> };
-type Refused = { refused: true; answer: Promise<unknown> };
+type Admitted = { done: (atMs: number) => Promise<void> };
 
 function harness(cfg: Partial<AdmissionConfig> = {}) {
   let clock = 0;
   const admission = createAdmission({ ...CFG, ...cfg }, () => clock);
   let n = 0;
-  /** Offers one send (room and sender of its own unless given) now; finish an admitted one with done(atMs). */
-  function send(room = `r${n}`, sender = `s${n++}`): Admitted | Refused {
+  /** Offers one send (room and sender of its own unless given) now; null if refused, else finish it with done(atMs). */
+  function send(room = `r${n}`, sender = `s${n++}`): Admitted | null {
     let finish: (() => void) | undefined;
     const answer = admission.send(room, sender, () => new Promise<void>((r) => (finish = r)));
     // An admitted send starts at once (fn runs before send's first await); a refused one never starts.
     if (finish === undefined) {
       answer.catch(() => undefined);
-      return { refused: true, answer };
+      return null;
     }
     const end = finish;
     return {
-      refused: false,
       done: async (atMs: number) => {
         clock = atMs;
         end();
@@ -47,7 +45,7 @@ function harness(cfg: Partial<AdmissionConfig> = {}) {
   /** Offers n sends now; all must be admitted. */
   function burst(count: number, room?: string): Admitted[] {
     const list = Array.from({ length: count }, () => send(room));
-    const refused = list.filter((x) => x.refused).length;
+    const refused = list.filter((x) => x === null).length;
     if (refused > 0) throw new Error(`${refused} of the burst refused`);
     return list as Admitted[];
   }
@@ -69,7 +67,7 @@ function harness(cfg: Partial<AdmissionConfig> = {}) {
     }
     for (const p of pending) await p.send.done(Math.max(clock, p.end));
   }
-  return { admission, send, burst, steady, at: (ms: number) => (clock = ms), now: () => clock };
+  return { admission, burst, steady, at: (ms: number) => (clock = ms), now: () => clock };
 }
 
 describe('admission: the adaptive send limit (SEND_QUEUE_TARGET_MS)', () => {
@@ -97,9 +95,7 @@ describe('admission: the adaptive send limit (SEND_QUEUE_TARGET_MS)', () => {
       const t = 50 + i;
       for (const _ of [1, 2]) {
         h.at(t - 5);
-        const fast = h.send();
-        if (fast.refused) throw new Error('refused');
-        await fast.done(t);
+        await h.burst(1)[0].done(t);
       }
       await slow[i].done(t);
     }
@@ -114,9 +110,7 @@ describe('admission: the adaptive send limit (SEND_QUEUE_TARGET_MS)', () => {
     for (let i = 0; i < 200; i++) {
       const t = i * 2 + 2;
       h.at(t - 2);
-      const other = h.send();
-      if (other.refused) throw new Error('refused');
-      await other.done(t);
+      await h.burst(1)[0].done(t);
       if (i % 5 === 0) await roomBurst[i / 5].done(t);
     }
     expect(h.admission.stats().sendLimit).toBe(CFG.maxSendsPerNode);
