@@ -328,7 +328,7 @@ export function createMessageService({ repos, access, notifier, events, sendLimi
      * lookup, not a scan on idemKey that holds up the embedded database for everyone (the
      * survivors' stall after a node was killed under overload, docs/benchmarks.md).
      */
-    peerStored(m: { id: string; roomId: string; seq: number; senderId: string; clientMsgId: string }): void {
+    peerStored(m: Pick<MessageDto, 'id' | 'roomId' | 'seq' | 'senderId' | 'clientMsgId'>): void {
       rememberSeq(m.roomId, m.seq);
       recentSends.set(idempotencyKey(m.senderId, m.clientMsgId), m.id);
     },
