@@ -2,12 +2,12 @@
 // of their own (so other test files never see their presence, revocations or broadcasts).
 // Unlike TestCluster (separate processes), a test can reach into each node's dependencies.
 import crypto from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../server/src/app';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { freshMongoUri, testEnv, type TestApp } from './app';
-import { CHAT_ENV } from './chat';
+import { CHAT_ENV, closeClients } from './chat';
 
 /** Starts `n` nodes one after the other (the first runs the database's start-up migrations alone). */
 export async function startNodes(n: number, env: Record<string, string | undefined> = {}): Promise<TestApp[]> {
@@ -22,6 +22,22 @@ export async function startNodes(n: number, env: Record<string, string | undefin
     const port = await app.listen();
     nodes.push({ app, config, url: `http://127.0.0.1:${port}`, port, dbName, close: () => app.close() });
   }
+  return nodes;
+}
+
+/**
+ * `n` nodes for the enclosing describe (startNodes with `env`): the array is filled before its
+ * tests run; after them, the clients are closed and then the nodes.
+ */
+export function useNodes(n: number, env: Record<string, string | undefined> = {}): TestApp[] {
+  const nodes: TestApp[] = [];
+  beforeAll(async () => {
+    nodes.push(...(await startNodes(n, env)));
+  });
+  afterAll(async () => {
+    closeClients();
+    await Promise.all(nodes.splice(0).map((node) => node.close()));
+  });
   return nodes;
 }
 

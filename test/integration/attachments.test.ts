@@ -2,12 +2,11 @@
 // attachments as metadata, with or without text, over socket and REST alike, on one node and
 // across two nodes with Redis; hostile URLs, names and types are refused and store nothing;
 // a text-only message keeps exactly its old shape; a delete clears them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useChatApp } from '../helpers/chat-app';
-import { type TestApp } from '../helpers/app';
 import { eventsUntil, request, waitFor } from '../helpers/clients';
-import { startNodes } from '../helpers/nodes';
-import { api, closeClients, cmid, createRoom, expectAckError, expectHttpError, expectMessage, history, newPerson, ok, sendMessage, type Message } from '../helpers/chat';
+import { useNodes } from '../helpers/nodes';
+import { api, cmid, createRoom, expectAckError, expectHttpError, expectMessage, history, newPerson, ok, sendMessage, type Message } from '../helpers/chat';
 
 const IMAGE = { type: 'image', url: 'https://cdn.example.com/p/cat.jpg', mime: 'image/jpeg', size: 123456, name: 'cat.jpg', width: 800, height: 600, thumbUrl: 'https://cdn.example.com/p/cat-t.jpg' };
 const VOICE = { type: 'audio', url: 'https://files.example.org/v/1.ogg?sig=abc', mime: 'audio/ogg', size: 2048, name: 'voice note.ogg', durationMs: 4200 };
@@ -152,14 +151,7 @@ describe('attachments: one node', () => {
 });
 
 describe('attachments: two nodes with Redis', () => {
-  let nodes: TestApp[];
-  beforeAll(async () => {
-    nodes = await startNodes(2);
-  });
-  afterAll(async () => {
-    closeClients();
-    await Promise.all(nodes.map((n) => n.close()));
-  });
+  const nodes = useNodes(2);
 
   it('a message with attachments sent on one node reaches members on the other, by socket and REST', async () => {
     const [a, b] = await Promise.all([newPerson(nodes[0].url), newPerson(nodes[1].url)]);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { eventsUntil, request, waitFor, type Client } from '../helpers/clients';
-import { startNodes } from '../helpers/nodes';
+import { useNodes } from '../helpers/nodes';
 import { api, CHAT_ENV, closeClients, createRoom, expectAckError, expectHttpError, isoDate, newPerson, ok, roundTrip, sendMessage, unknownObjectId, type Person } from '../helpers/chat';
 
 // Long enough that a burst of receipts sent at once lands inside one interval.
@@ -171,14 +171,7 @@ describe('delivery receipts: one node', () => {
 });
 
 describe('delivery receipts: two nodes with Redis', () => {
-  let nodes: TestApp[];
-  beforeAll(async () => {
-    nodes = await startNodes(2, { DELIVERY_UPDATE_INTERVAL_MS: String(INTERVAL_MS) });
-  });
-  afterAll(async () => {
-    closeClients();
-    await Promise.all(nodes.map((n) => n.close()));
-  });
+  const nodes = useNodes(2, { DELIVERY_UPDATE_INTERVAL_MS: String(INTERVAL_MS) });
 
   it('receipts on either node, by socket or REST, reach members on both; one announcement per interval for the room', async () => {
     const [a, b, c] = await Promise.all([newPerson(nodes[0].url), newPerson(nodes[1].url), newPerson(nodes[0].url)]);

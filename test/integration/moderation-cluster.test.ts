@@ -1,22 +1,14 @@
 // Room moderation across two nodes sharing a database and Redis: a mute, a ban's expiry, slow
 // mode and the audit log hold whichever node the moderator and the member use.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../helpers/app';
-import { closeClients, cmid, connectUser, createRoom, expectAckError, ok, registerUser, sendMessage, type TestUser } from '../helpers/chat';
+import { describe, expect, it } from 'vitest';
+import { cmid, connectUser, createRoom, expectAckError, ok, registerUser, sendMessage, type TestUser } from '../helpers/chat';
 import { request, waitFor, type Client } from '../helpers/clients';
-import { startNodes } from '../helpers/nodes';
+import { useNodes } from '../helpers/nodes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('room moderation across two nodes', () => {
-  let nodes: TestApp[];
-  beforeAll(async () => {
-    nodes = await startNodes(2);
-  });
-  afterAll(async () => {
-    closeClients();
-    await Promise.all(nodes.map((n) => n.close()));
-  });
+  const nodes = useNodes(2);
 
   /** A user with one socket on each node. */
   async function user(): Promise<TestUser & { n0: Client; n1: Client }> {

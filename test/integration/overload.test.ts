@@ -2,12 +2,11 @@
 // UNAVAILABLE and details.retryAfterMs, nothing of a refused send is stored, and a retry with
 // the same clientMsgId later succeeds exactly once; a request past its budget never reaches the
 // database; REST answers 503 with Retry-After; /readyz is 503 while shedding and 200 after.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { request, waitFor } from '../helpers/clients';
-import { api, CHAT_ENV, closeClients, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, ok, pageAfter, registerUser, sendMessage, sleep, type Message } from '../helpers/chat';
+import { api, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, ok, pageAfter, registerUser, sendMessage, sleep, type Message } from '../helpers/chat';
 import { useChatApp } from '../helpers/chat-app';
-import { type TestApp } from '../helpers/app';
-import { startNodes } from '../helpers/nodes';
+import { useNodes } from '../helpers/nodes';
 
 type Repos = { messages: Record<string, (...args: any[]) => Promise<any>> };
 
@@ -216,14 +215,7 @@ describe('overload: admission with tiny bounds', () => {
 });
 
 describe('overload: retries that land on another node', () => {
-  let nodes: TestApp[] = [];
-  beforeAll(async () => {
-    nodes = await startNodes(2, CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await Promise.all(nodes.map((n) => n.close()));
-  });
+  const nodes = useNodes(2);
 
   it("a retry on another node of a send stored on the first is answered from its `_id`: no insert, so no query on idemKey (a scan that held up the embedded database after a node was killed)", async () => {
     const a = await registerUser(nodes[0].url);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsernameIndex } from '../../server/src/domain/users/username-index';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { collect, eventsUntil, request, waitFor } from '../helpers/clients';
-import { startNodes } from '../helpers/nodes';
+import { useNodes } from '../helpers/nodes';
 import {
   api,
   CHAT_ENV,
@@ -222,15 +222,10 @@ describe('profiles: one node', () => {
 });
 
 describe('profiles: two nodes with Redis', () => {
-  let nodes: TestApp[] = [];
+  const nodes = useNodes(2, ENV);
   const urls: string[] = [];
-  beforeAll(async () => {
-    nodes = await startNodes(2, ENV);
+  beforeAll(() => {
     urls.push(...nodes.map((n) => n.url));
-  });
-  afterAll(async () => {
-    closeClients();
-    await Promise.all(nodes.map((n) => n.close()));
   });
 
   it('an update on one node reaches room-mates and the user’s sockets on both nodes; search sees users registered on either', async () => {

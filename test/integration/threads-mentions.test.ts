@@ -5,13 +5,13 @@
 // mentions of members are resolved at send time (`mentions`) and counted per member
 // (`unreadMentions` in room:list and message:read). One node and two nodes with Redis,
 // socket and REST, refusals that change nothing, idempotent retries.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useChatApp } from '../helpers/chat-app';
 import { type TestApp } from '../helpers/app';
 import { request, waitFor } from '../helpers/clients';
-import { startNodes } from '../helpers/nodes';
+import { useNodes } from '../helpers/nodes';
 import { notificationRecipients } from '../../server/src/jobs/notifications/recipients';
-import { api, CHAT_ENV, closeClients, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, newPerson, ok, registerUser, seedMessages, sendMessage, type Message, type Person, type RoomSummary } from '../helpers/chat';
+import { api, cmid, connectUser, createRoom, expectAckError, expectHttpError, history, newPerson, ok, registerUser, seedMessages, sendMessage, type Message, type Person, type RoomSummary } from '../helpers/chat';
 
 interface ThreadMessage extends Message {
   mentions?: string[];
@@ -251,14 +251,7 @@ describe('threads and mentions: one node', () => {
 });
 
 describe('threads and mentions: two nodes with Redis', () => {
-  let nodes: TestApp[] = [];
-  beforeAll(async () => {
-    nodes = await startNodes(2, CHAT_ENV);
-  });
-  afterAll(async () => {
-    closeClients();
-    await Promise.all(nodes.map((n) => n.close()));
-  });
+  const nodes = useNodes(2);
 
   it('a reply and a mention sent on one node are seen on the other: thread page, parent summary, unreadMentions', async () => {
     const [a, b] = await Promise.all([registerUser(nodes[0].url), registerUser(nodes[1].url)]);
